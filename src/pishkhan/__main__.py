@@ -1,0 +1,5 @@
+import sys
+
+from pishkhan.cli import main
+
+sys.exit(main())

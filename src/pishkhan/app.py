@@ -1,0 +1,153 @@
+"""create_app(settings): mounts the enabled surfaces and the control plane."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from pishkhan import __version__
+from pishkhan.control import customers as control_customers
+from pishkhan.control import sandbox as control_sandbox
+from pishkhan.control.auth import AdminAuth
+from pishkhan.control.http import ApiError, json_response
+from pishkhan.runtime import Runtime, get_runtime
+from pishkhan.settings import Settings
+from pishkhan.web.metrics import Metrics
+from pishkhan.web.middleware import RequestContextMiddleware
+from pishkhan.web.openapi import build_document
+
+log = logging.getLogger("pishkhan.app")
+
+# Optional control-plane modules contributed by other packages: each exports ``routes``.
+CONTROL_MODULES: tuple[str, ...] = ("pishkhan.control.world",)
+
+
+def _control_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = [*control_customers.routes, *control_sandbox.routes]
+    for name in CONTROL_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        routes.extend(module.routes)
+    return routes
+
+
+def _surface_routes(runtime: Runtime) -> tuple[list[BaseRoute], dict[str, Any]]:
+    """Each enabled surface's ``pishkhan.providers.<name>.routes.build(runtime)``.
+
+    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)``.
+    """
+    routes: list[BaseRoute] = []
+    docs: dict[str, Any] = {}
+    for surface in runtime.settings.surfaces:
+        name = f"pishkhan.providers.{surface}.routes"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (name, f"pishkhan.providers.{surface}"):
+                raise
+            continue
+        routes.extend(module.build(runtime))
+        if hasattr(module, "openapi"):
+            docs[surface] = module.openapi
+    return routes, docs
+
+
+def control_openapi(routes: list[BaseRoute]) -> dict[str, Any]:
+    return build_document(
+        title="pishkhan control plane",
+        version=__version__,
+        description="Admin API: customers, credentials, wallets, prices and limits, usage, world records, "
+        "sandbox reset, clock and audit log. Every call needs `Authorization: Bearer <admin token>`.",
+        routes=routes,
+        prefix="/_pishkhan/v1",
+        security_schemes={"admin": {"type": "http", "scheme": "bearer"}},
+        default_security=[{"admin": []}],
+    )
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
+    """Build the ASGI app. Tests pass a ready ``runtime``; otherwise one is opened from settings."""
+    if runtime is None:
+        settings = (settings or Settings.from_env()).with_secrets()
+        runtime = Runtime.open(settings)
+    settings = runtime.settings
+    metrics = Metrics()
+    control = _control_routes()
+    surface_routes, surface_docs = _surface_routes(runtime)
+    control_doc = control_openapi(control)
+
+    async def health(request: Request) -> Response:
+        rt = get_runtime(request)
+
+        def check() -> None:
+            with rt.db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await run_in_threadpool(check)
+        except Exception as exc:  # the database is down: say so, don't crash
+            log.warning("health check failed: %s", exc)
+            return json_response({"status": "error", "database": "unreachable"}, 503)
+        return json_response(
+            {
+                "status": "ok",
+                "database": rt.db.dialect,
+                "version": __version__,
+                "surfaces": list(settings.surfaces),
+            }
+        )
+
+    async def metrics_endpoint(_request: Request) -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    async def openapi_control(_request: Request) -> Response:
+        return json_response(control_doc)
+
+    async def openapi_surface(request: Request) -> Response:
+        surface = request.path_params["surface"]
+        build = surface_docs.get(surface)
+        if build is None:
+            raise ApiError(404, "not_found", f"no OpenAPI document for {surface!r}")
+        return json_response(build(runtime))
+
+    async def api_error_handler(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return exc.response()
+
+    control_app = Starlette(routes=control, exception_handlers={ApiError: api_error_handler})
+    control_app.state.runtime = runtime
+    routes: list[BaseRoute] = [
+        Route("/_pishkhan/health", health, methods=["GET"]),
+        Route("/_pishkhan/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/_pishkhan/openapi/control.json", openapi_control, methods=["GET"]),
+        Route("/_pishkhan/openapi/{surface}.json", openapi_surface, methods=["GET"]),
+        Mount("/_pishkhan/v1", app=AdminAuth(control_app, settings.admin_token)),
+        *surface_routes,
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = Starlette(
+        routes=routes, exception_handlers={ApiError: api_error_handler}, lifespan=lifespan
+    )
+    app.state.runtime = runtime
+    app.state.metrics = metrics
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)
+    return app

@@ -1,0 +1,1 @@
+"""The ``pishkhan`` command's subcommands, one module per group."""

@@ -1,0 +1,73 @@
+"""Small HTTP helpers for the control plane's JSON API."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pishkhan.core.errors import Conflict, InvalidInput, NotFound, PishkhanError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"code", "message", "details"}}``."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return json_response({"error": body}, self.status)
+
+
+def api_error_from(exc: PishkhanError) -> ApiError:
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, Conflict):
+        return ApiError(409, "conflict", str(exc))
+    if isinstance(exc, InvalidInput):
+        return ApiError(400, "invalid_input", str(exc), exc.errors or None)
+    return ApiError(400, "error", str(exc))
+
+
+async def read_model(request: Request, model: type[M]) -> M:
+    """Parse the JSON body into ``model``; an empty body means ``{}``."""
+    raw = await request.body()
+    try:
+        data = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_json", f"request body is not JSON: {exc}") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        raise ApiError(400, "invalid_input", "request body is invalid", details) from exc

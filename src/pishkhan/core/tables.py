@@ -1,0 +1,31 @@
+"""Tables owned by the core: the audit log and the shared sandbox state."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, String, Table, Text
+
+from pishkhan.core.db import BigIntPK, JSONType, metadata
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("data", JSONType, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+# Small key/value store for sandbox-wide state every process must agree on (the clock,
+# fault injection, ...). Values are JSON objects.
+sandbox_state = Table(
+    "sandbox_state",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", JSONType, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=True),
+)

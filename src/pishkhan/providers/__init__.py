@@ -1,0 +1,1 @@
+"""The four provider surfaces; a provider never imports another provider."""

@@ -1,0 +1,39 @@
+"""The runtime: settings, database, clock, shared sandbox state and audit log of one process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pishkhan.core.audit import AuditLog
+from pishkhan.core.clock import Clock
+from pishkhan.core.db import Database
+from pishkhan.core.shared_state import SharedState
+from pishkhan.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    state: SharedState
+    audit: AuditLog
+
+    @classmethod
+    def open(cls, settings: Settings, *, refresh_seconds: float = 1.0) -> Runtime:
+        db = Database(settings.effective_database_url)
+        state = SharedState(db, refresh_seconds=refresh_seconds)
+        clock = state.clock()
+        return cls(settings=settings, db=db, clock=clock, state=state, audit=AuditLog(clock))
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

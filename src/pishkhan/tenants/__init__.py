@@ -1,0 +1,1 @@
+"""Customers, their credentials per surface, wallets, prices, daily limits and usage."""

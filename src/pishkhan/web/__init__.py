@@ -1,0 +1,1 @@
+"""HTTP machinery shared by the control plane and the surfaces (no business rules)."""

@@ -1,0 +1,45 @@
+"""Prometheus metrics: requests by surface, route and status; a latency histogram."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "pishkhan_requests",
+            "HTTP requests served",
+            ["surface", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "pishkhan_request_seconds",
+            "HTTP request latency",
+            ["surface", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        # Label children are cached: looking them up per request costs more than observing.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, surface: str, route: str, status: int, seconds: float) -> None:
+        key = (surface, route, status)
+        pair = self._children.get(key)
+        if pair is None:
+            pair = (
+                self.requests.labels(surface, route, str(status)),
+                self.latency.labels(surface, route),
+            )
+            self._children[key] = pair
+        pair[0].inc()
+        pair[1].observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

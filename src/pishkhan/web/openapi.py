@@ -1,0 +1,136 @@
+"""A small OpenAPI 3.1 builder: routes declare their bodies with pydantic models or schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.routing import Route
+
+Schema = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Op:
+    """What one (path, method) accepts and answers, for the OpenAPI document."""
+
+    summary: str
+    body: type[BaseModel] | Schema | None = None
+    body_media: str = "application/json"
+    query: Sequence[tuple[str, Schema, bool, str]] = ()  # (name, schema, required, description)
+    headers: Sequence[tuple[str, Schema, bool, str]] = ()
+    responses: Mapping[int, tuple[str, type[BaseModel] | Schema | None]] = field(
+        default_factory=dict
+    )
+    tags: Sequence[str] = ()
+    security: Sequence[dict[str, list[str]]] | None = None
+    operation_id: str | None = None
+
+
+class ApiRoute(Route):
+    """A Starlette route that carries its OpenAPI description."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str],
+        op: Op,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(path, endpoint, methods=list(methods), name=name)
+        self.op = op
+
+
+def _schema(item: type[BaseModel] | Schema, components: dict[str, Schema]) -> Schema:
+    if isinstance(item, dict):
+        return item
+    schema = item.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    components[item.__name__] = schema
+    return {"$ref": f"#/components/schemas/{item.__name__}"}
+
+
+def build_document(
+    *,
+    title: str,
+    version: str,
+    description: str,
+    routes: Sequence[Any],
+    prefix: str = "",
+    security_schemes: dict[str, Schema] | None = None,
+    default_security: Sequence[dict[str, list[str]]] | None = None,
+    extra_components: dict[str, Schema] | None = None,
+) -> Schema:
+    components: dict[str, Schema] = dict(extra_components or {})
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        if not isinstance(route, ApiRoute):
+            continue
+        op = route.op
+        for method in sorted(m for m in (route.methods or ()) if m != "HEAD"):
+            entry: dict[str, Any] = {"summary": op.summary}
+            if op.operation_id:
+                entry["operationId"] = (
+                    op.operation_id
+                    if len(route.methods or ()) <= 2
+                    else f"{op.operation_id}_{method.lower()}"
+                )
+            if op.tags:
+                entry["tags"] = list(op.tags)
+            params: list[dict[str, Any]] = []
+            for p in route.param_convertors:
+                params.append(
+                    {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                )
+            for name, schema, required, desc in op.query:
+                params.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": required,
+                        "schema": schema,
+                        "description": desc,
+                    }
+                )
+            for name, schema, required, desc in op.headers:
+                params.append(
+                    {
+                        "name": name,
+                        "in": "header",
+                        "required": required,
+                        "schema": schema,
+                        "description": desc,
+                    }
+                )
+            if params:
+                entry["parameters"] = params
+            if op.body is not None:
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {op.body_media: {"schema": _schema(op.body, components)}},
+                }
+            responses: dict[str, Any] = {}
+            for status, (desc, body) in sorted(op.responses.items()):
+                resp: dict[str, Any] = {"description": desc}
+                if body is not None:
+                    resp["content"] = {"application/json": {"schema": _schema(body, components)}}
+                responses[str(status)] = resp
+            entry["responses"] = responses or {"200": {"description": "OK"}}
+            security = op.security if op.security is not None else default_security
+            if security is not None:
+                entry["security"] = list(security)
+            paths.setdefault(prefix + route.path, {})[method.lower()] = entry
+    doc: Schema = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted(components.items()))},
+    }
+    if security_schemes:
+        doc["components"]["securitySchemes"] = security_schemes
+    return doc
