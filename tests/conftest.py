@@ -73,10 +73,11 @@ def pg_database() -> Iterator[str]:
 
 
 def truncate_all(db: Database) -> None:
+    """Empty every table (DELETE is much faster than TRUNCATE on small PostgreSQL tables)."""
     load_all_tables()
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pishkhan.core.audit import AuditLog
@@ -22,6 +23,8 @@ class Runtime:
     clock: Clock
     state: SharedState
     audit: AuditLog
+    # Called after a sandbox reset emptied the tables: surfaces drop what they cache.
+    reset_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings, *, refresh_seconds: float = 1.0) -> Runtime:

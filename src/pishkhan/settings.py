@@ -123,7 +123,14 @@ class Settings:
         path = self.data_dir / "secrets.json"
         stored: dict[str, str] = {}
         if path.exists():
-            stored = json.loads(path.read_text())
+            try:
+                stored = json.loads(path.read_text())
+                if not isinstance(stored, dict):
+                    raise ValueError("not a JSON object")
+            except (OSError, ValueError) as exc:
+                raise SettingsError(
+                    f"{path} is unreadable ({exc}); fix it or remove it to generate new secrets"
+                ) from exc
         changed = False
         for key in ("admin_token", "token_secret"):
             if not stored.get(key):
@@ -131,8 +138,11 @@ class Settings:
                 changed = True
         if changed:
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(stored, indent=2))
-            tmp.chmod(0o600)
+            # Created 0600 (not chmod-ed after writing) so the secrets are never readable by others.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(json.dumps(stored, indent=2))
             tmp.replace(path)
         return replace(
             self,

@@ -10,7 +10,9 @@ from pishkhan.core.ids import verify_secret
 from pishkhan.tenants.tables import jibit_credentials
 
 
-def test_create_customer_shows_secrets_once_and_stores_only_hashes(admin: Any, runtime: Any) -> None:
+def test_create_customer_shows_secrets_once_and_stores_only_hashes(
+    admin: Any, runtime: Any
+) -> None:
     created = admin.post("/_pishkhan/v1/customers", json={"name": "Acme", "slug": "acme"})
     assert created.status_code == 201, created.text
     body = created.json()
@@ -29,6 +31,8 @@ def test_create_customer_shows_secrets_once_and_stores_only_hashes(admin: Any, r
 def test_admin_token_required(client: Any) -> None:
     r = client.get("/_pishkhan/v1/customers")
     assert r.status_code == 401
-    assert r.json() == {"error": {"code": "unauthorized", "message": "a valid admin token is required"}}
+    assert r.json() == {
+        "error": {"code": "unauthorized", "message": "a valid admin token is required"}
+    }
     r = client.get("/_pishkhan/v1/customers", headers={"Authorization": "Bearer wrong"})
     assert r.status_code == 401

@@ -87,8 +87,11 @@ def write_demo_credentials(runtime: Runtime, created: dict[str, Any]) -> Path:
         "credentials": created["secrets"],
     }
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
-    os.chmod(tmp, 0o600)
+    # Created 0600 (not chmod-ed after writing) so the secrets are never readable by others.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(doc, indent=2, ensure_ascii=False))
     tmp.replace(path)
     return path
 
@@ -116,6 +119,8 @@ def reset(
             data={"seed_world": seed_world, "people": people, "seed": seed},
         )
     runtime.state.invalidate()
+    for hook in runtime.reset_hooks:
+        hook()
     seeded = seed_world and _seed_world(runtime, people or runtime.settings.world_people, seed)
     created = ensure_demo(runtime)
     return {"world_seeded": seeded, "demo": created}

@@ -14,7 +14,8 @@ import orjson
 request_id_var: ContextVar[str | None] = ContextVar("pishkhan_request_id", default=None)
 
 # Order matters: IBANs and cards before the shorter national codes and mobiles.
-_IBAN = re.compile(r"(?i)\bIR(\d{2})(\d{20})(\d{4})\b")
+# IR + 2 check digits + 22 digits (26 characters).
+_IBAN = re.compile(r"(?i)\bIR(\d{2})(\d{18})(\d{4})\b")
 _CARD = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{4})(?!\d)")
 _CARD_DASHED = re.compile(r"(?<!\d)(\d{4})[- ](\d{2})\d{2}[- ]\d{4}[- ](\d{4})(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(\+98|0098|98|0)?(9\d{2})(\d{4})(\d{3})(?!\d)")
@@ -23,7 +24,7 @@ _NATIONAL_CODE = re.compile(r"(?<!\d)(\d{3})(\d{4})(\d{3})(?!\d)")
 
 def mask_pii(text: str) -> str:
     """Mask card numbers, IBANs, mobile numbers and national codes in free text."""
-    text = _IBAN.sub(lambda m: f"IR{m.group(1)}{'*' * 20}{m.group(3)}", text)
+    text = _IBAN.sub(lambda m: f"IR{m.group(1)}{'*' * 18}{m.group(3)}", text)
     text = _CARD.sub(lambda m: f"{m.group(1)}******{m.group(3)}", text)
     text = _CARD_DASHED.sub(lambda m: f"{m.group(1)}-{m.group(2)}**-****-{m.group(3)}", text)
     text = _MOBILE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}", text)
@@ -41,16 +42,19 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = request_id_var.get()
-        if rid:
-            entry["request_id"] = rid
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        line = orjson.dumps(entry, default=str).decode()
-        return mask_pii(line)
+        line = mask_pii(orjson.dumps(entry, default=str).decode())
+        rid = request_id_var.get()
+        if rid:
+            # The request id is an opaque token (the middleware only accepts ids that masking
+            # leaves alone): kept out of masking so that a generated hex id with a run of
+            # digits still matches the X-Request-ID header.
+            line = '{"request_id":' + orjson.dumps(rid).decode() + "," + line[1:]
+        return line
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:

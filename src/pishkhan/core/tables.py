@@ -15,7 +15,7 @@ audit_log = Table(
     Column("action", String(100), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("data", JSONType, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False, unique=True),
 )
 

@@ -9,15 +9,16 @@ PostgreSQL.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Final
 
-from sqlalchemy import and_, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.clock import Clock
-from pishkhan.tenants.tables import daily_usage, service_prices, usage_events, wallets
+from pishkhan.tenants.tables import daily_usage, service_prices
 from pishkhan.tenants.wallets import SURFACE_WALLETS
 
 
@@ -65,21 +66,67 @@ def price_rule(
     return PriceRule(int(row[0]), None if row[1] is None else int(row[1]), bool(row[2]))
 
 
-def _ensure_daily_row(
-    conn: Connection, customer_id: int, surface: str, service: str, day: date
-) -> None:
-    values = {
-        "customer_id": customer_id,
-        "surface": surface,
-        "service": service,
-        "day": day,
-        "count": 0,
-        "amount": 0,
-    }
-    if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(daily_usage).values(**values).on_conflict_do_nothing())
-    else:
-        conn.execute(sqlite.insert(daily_usage).values(**values).on_conflict_do_nothing())
+# The hot path is pre-written driver SQL: building SQLAlchemy constructs per call cost more
+# than the rest of an inquiry together (measured on the Jibit card inquiry: ~3 ms of ~4 ms).
+_SQL_TEXT: Final = {
+    "ensure": "INSERT INTO daily_usage (customer_id, surface, service, day, count, amount) "
+    "VALUES (:cid, :surface, :service, :day, 0, 0) ON CONFLICT DO NOTHING",
+    "count": "UPDATE daily_usage SET count = count + 1, amount = amount + :price "
+    "WHERE customer_id = :cid AND surface = :surface AND service = :service AND day = :day",
+    "count_limited": "UPDATE daily_usage SET count = count + 1, amount = amount + :price "
+    "WHERE customer_id = :cid AND surface = :surface AND service = :service AND day = :day "
+    "AND count < :lim",
+    "uncount": "UPDATE daily_usage SET count = count - 1, amount = amount - :price "
+    "WHERE customer_id = :cid AND surface = :surface AND service = :service AND day = :day",
+    "debit": "UPDATE wallets SET balance = balance - :price, updated_at = :now "
+    "WHERE customer_id = :cid AND wallet = :wallet AND balance + credit_limit >= :price",
+    "event": "INSERT INTO usage_events (customer_id, surface, service, at, day, outcome, price, "
+    "wallet, track_id) VALUES (:cid, :surface, :service, :now, :day, :outcome, :price, :wallet, "
+    ":track)",
+}
+# (sqlite ``:name``, psycopg ``%(name)s``) per statement.
+_SQL: Final = {
+    name: (text, re.sub(r":([a-z_]+)", r"%(\1)s", text)) for name, text in _SQL_TEXT.items()
+}
+
+
+class _Exec:
+    """Runs the statements above on one connection with the dialect's parameter values."""
+
+    def __init__(self, conn: Connection, clock: Clock) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        now = clock.now_utc()
+        day = clock.today()
+        # SQLAlchemy's SQLite storage formats: naive UTC datetimes and ISO dates as text.
+        self.now: Any = (
+            now if self.postgres else now.replace(tzinfo=None).isoformat(" ", "microseconds")
+        )
+        self.day: Any = day if self.postgres else day.isoformat()
+
+    def run(self, name: str, params: dict[str, Any]) -> int:
+        result = self.conn.exec_driver_sql(_SQL[name][1 if self.postgres else 0], params)
+        return int(result.rowcount)
+
+    def event(
+        self,
+        base: dict[str, Any],
+        outcome: str,
+        price: int,
+        wallet: str | None,
+        track_id: str | None,
+    ) -> None:
+        self.run(
+            "event",
+            {
+                **base,
+                "now": self.now,
+                "outcome": outcome[:64],
+                "price": price,
+                "wallet": wallet,
+                "track": track_id,
+            },
+        )
 
 
 def charge(
@@ -89,7 +136,7 @@ def charge(
     customer_id: int,
     surface: str,
     service: str,
-    default_price: int,
+    default_price: int = 0,
     track_id: str | None = None,
     rule: PriceRule | None = None,
 ) -> ChargeResult:
@@ -97,92 +144,36 @@ def charge(
 
     On any outcome other than CHARGED nothing has been written except a usage event recording the
     refusal; the caller answers with its surface's error (e.g. Jibit ``daily_limit.reached``).
+    Pass ``rule`` when the surface caches prices (see :func:`price_rule`).
     """
     rule = rule or price_rule(conn, customer_id, surface, service, default_price)
-    now = clock.now_utc()
-    day = clock.today()
+    ex = _Exec(conn, clock)
+    base = {"cid": customer_id, "surface": surface, "service": service, "day": ex.day}
     if not rule.enabled:
-        record_failure(
-            conn,
-            clock,
-            customer_id=customer_id,
-            surface=surface,
-            service=service,
-            outcome=ChargeOutcome.DISABLED.value,
-            track_id=track_id,
-        )
+        ex.event(base, ChargeOutcome.DISABLED.value, 0, None, track_id)
         return ChargeResult(ChargeOutcome.DISABLED)
-    _ensure_daily_row(conn, customer_id, surface, service, day)
-    key = and_(
-        daily_usage.c.customer_id == customer_id,
-        daily_usage.c.surface == surface,
-        daily_usage.c.service == service,
-        daily_usage.c.day == day,
-    )
-    cond = key if rule.daily_limit is None else and_(key, daily_usage.c.count < rule.daily_limit)
-    counted = conn.execute(
-        update(daily_usage)
-        .where(cond)
-        .values(count=daily_usage.c.count + 1, amount=daily_usage.c.amount + rule.price)
-    ).rowcount
+    ex.run("ensure", base)
+    counted_params = {**base, "price": rule.price}
+    if rule.daily_limit is None:
+        counted = ex.run("count", counted_params)
+    else:
+        counted = ex.run("count_limited", {**counted_params, "lim": rule.daily_limit})
     if counted != 1:
-        record_failure(
-            conn,
-            clock,
-            customer_id=customer_id,
-            surface=surface,
-            service=service,
-            outcome=ChargeOutcome.DAILY_LIMIT.value,
-            track_id=track_id,
-        )
+        ex.event(base, ChargeOutcome.DAILY_LIMIT.value, 0, None, track_id)
         return ChargeResult(ChargeOutcome.DAILY_LIMIT)
     wallet_used: str | None = None
     if rule.price > 0:
         for wallet in SURFACE_WALLETS.get(surface, ()):
-            debited = conn.execute(
-                update(wallets)
-                .where(
-                    and_(
-                        wallets.c.customer_id == customer_id,
-                        wallets.c.wallet == wallet,
-                        wallets.c.balance + wallets.c.credit_limit >= rule.price,
-                    )
-                )
-                .values(balance=wallets.c.balance - rule.price, updated_at=now)
-            ).rowcount
-            if debited == 1:
+            params = {"cid": customer_id, "wallet": wallet, "price": rule.price, "now": ex.now}
+            if ex.run("debit", params) == 1:
                 wallet_used = wallet
                 break
         if wallet_used is None:
             # Undo the count taken above (same transaction), then record the refusal.
-            conn.execute(
-                update(daily_usage)
-                .where(key)
-                .values(count=daily_usage.c.count - 1, amount=daily_usage.c.amount - rule.price)
-            )
-            record_failure(
-                conn,
-                clock,
-                customer_id=customer_id,
-                surface=surface,
-                service=service,
-                outcome=ChargeOutcome.INSUFFICIENT_FUNDS.value,
-                track_id=track_id,
-            )
+            ex.run("uncount", counted_params)
+            ex.event(base, ChargeOutcome.INSUFFICIENT_FUNDS.value, 0, None, track_id)
             return ChargeResult(ChargeOutcome.INSUFFICIENT_FUNDS)
-    conn.execute(
-        insert(usage_events).values(
-            customer_id=customer_id,
-            surface=surface,
-            service=service,
-            at=now,
-            day=day,
-            outcome=ChargeOutcome.CHARGED.value,
-            price=rule.price,
-            wallet=wallet_used,
-            track_id=track_id,
-        )
-    )
+    ex.event(base, ChargeOutcome.CHARGED.value, rule.price, wallet_used, track_id)
     return ChargeResult(ChargeOutcome.CHARGED, rule.price, wallet_used)
 
 
@@ -197,19 +188,9 @@ def record_failure(
     track_id: str | None = None,
 ) -> None:
     """Record a call that was not charged (its error code as ``outcome``)."""
-    conn.execute(
-        insert(usage_events).values(
-            customer_id=customer_id,
-            surface=surface,
-            service=service,
-            at=clock.now_utc(),
-            day=clock.today(),
-            outcome=outcome[:64],
-            price=0,
-            wallet=None,
-            track_id=track_id,
-        )
-    )
+    ex = _Exec(conn, clock)
+    base = {"cid": customer_id, "surface": surface, "service": service, "day": ex.day}
+    ex.event(base, outcome, 0, None, track_id)
 
 
 def daily_counts(conn: Connection, customer_id: int, surface: str, day: date) -> dict[str, int]:

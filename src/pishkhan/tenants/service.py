@@ -35,6 +35,9 @@ from pishkhan.tenants.wallets import DEFAULT_OPENING, WALLETS
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 PAYSTAR_SERVICES = ("mobile-national-id", "card-national-id", "iban-national-id")
+# Upper bounds that keep amounts inside 64-bit columns (and limits inside 32-bit ones).
+MAX_RIALS = 10**15
+MAX_DAILY_LIMIT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,12 @@ def _insert_unique(conn: Connection, table: Any, what: str, **values: Any) -> No
 
 def resolve_customer_id(conn: Connection, ref: str) -> int:
     """A customer by numeric id or slug."""
-    cond = customers.c.id == int(ref) if ref.isdigit() else customers.c.slug == ref
+    if ref.isascii() and ref.isdigit():
+        if len(ref) > 18:  # beyond a 64-bit id: no such customer (not a database error)
+            raise NotFound("customer", ref)
+        cond = customers.c.id == int(ref)
+    else:
+        cond = customers.c.slug == ref
     found = conn.execute(select(customers.c.id).where(cond)).scalar_one_or_none()
     if found is None:
         raise NotFound("customer", ref)
@@ -472,6 +480,8 @@ def topup(
         raise InvalidInput(f"unknown wallet {wallet!r}", {"wallet": sorted(WALLETS)})
     if amount == 0:
         raise InvalidInput("amount must not be zero", {"amount": amount})
+    if abs(amount) > MAX_RIALS:
+        raise InvalidInput(f"amount must be at most {MAX_RIALS} rials", {"amount": amount})
     customer_id = resolve_customer_id(conn, ref)
     now = clock.now_utc()
     result = conn.execute(
@@ -507,8 +517,8 @@ def set_credit_limit(
 ) -> dict[str, Any]:
     if wallet not in WALLETS or not WALLETS[wallet].postpaid:
         raise InvalidInput("credit limits apply to postpaid wallets only", {"wallet": wallet})
-    if credit_limit < 0:
-        raise InvalidInput("credit_limit must be >= 0", {"credit_limit": credit_limit})
+    if not 0 <= credit_limit <= MAX_RIALS:
+        raise InvalidInput(f"credit_limit must be 0..{MAX_RIALS}", {"credit_limit": credit_limit})
     customer_id = resolve_customer_id(conn, ref)
     row = conn.execute(
         update(wallets)
@@ -545,10 +555,12 @@ def set_price(
         raise InvalidInput(f"unknown surface {surface!r}", {"surface": list(SURFACES)})
     if not service or len(service) > 64:
         raise InvalidInput("service must be 1..64 characters", {"service": service})
-    if price is not None and price < 0:
-        raise InvalidInput("price must be >= 0", {"price": price})
-    if daily_limit is not None and daily_limit < 0:
-        raise InvalidInput("daily_limit must be >= 0", {"daily_limit": daily_limit})
+    if price is not None and not 0 <= price <= MAX_RIALS:
+        raise InvalidInput(f"price must be 0..{MAX_RIALS}", {"price": price})
+    if daily_limit is not None and not 0 <= daily_limit <= MAX_DAILY_LIMIT:
+        raise InvalidInput(
+            f"daily_limit must be 0..{MAX_DAILY_LIMIT}", {"daily_limit": daily_limit}
+        )
     customer_id = resolve_customer_id(conn, ref)
     key = and_(
         service_prices.c.customer_id == customer_id,

@@ -11,7 +11,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pishkhan.core.ids import new_request_id
-from pishkhan.core.logging import log_event, request_id_var
+from pishkhan.core.logging import log_event, mask_pii, request_id_var
 from pishkhan.web.metrics import Metrics
 
 log = logging.getLogger("pishkhan.http")
@@ -53,6 +53,8 @@ class RequestContextMiddleware:
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")[:64]
+                if mask_pii(request_id) != request_id:  # never log or echo PII as an id
+                    request_id = None
                 break
         request_id = request_id or new_request_id()
         token = request_id_var.set(request_id)

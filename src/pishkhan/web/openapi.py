@@ -72,13 +72,13 @@ def build_document(
         if not isinstance(route, ApiRoute):
             continue
         op = route.op
-        for method in sorted(m for m in (route.methods or ()) if m != "HEAD"):
+        methods = sorted(m for m in (route.methods or ()) if m != "HEAD")
+        for method in methods:
             entry: dict[str, Any] = {"summary": op.summary}
             if op.operation_id:
+                # Operation ids must be unique: suffix the method when a route has several.
                 entry["operationId"] = (
-                    op.operation_id
-                    if len(route.methods or ()) <= 2
-                    else f"{op.operation_id}_{method.lower()}"
+                    op.operation_id if len(methods) == 1 else f"{op.operation_id}_{method.lower()}"
                 )
             if op.tags:
                 entry["tags"] = list(op.tags)

@@ -1,0 +1,133 @@
+"""Settings: environment parsing, generated secrets, masking."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from pishkhan.settings import SURFACES, Settings, SettingsError, mask_secret
+
+
+def test_defaults_are_safe() -> None:
+    s = Settings.from_env({})
+    assert s.host == "127.0.0.1"  # loopback unless asked otherwise
+    assert s.port == 8000
+    assert s.workers == 1
+    assert s.surfaces == SURFACES
+    assert s.admin_token == "" and s.token_secret == ""
+    assert s.data_dir == Path("./var")
+    assert s.effective_database_url == f"sqlite:///{(Path('./var') / 'pishkhan.sqlite3').resolve()}"
+
+
+def test_env_parsing(tmp_path: Path) -> None:
+    env = {
+        "PISHKHAN_DATA_DIR": str(tmp_path),
+        "PISHKHAN_DATABASE_URL": " postgresql+psycopg://u:p@db/x ",
+        "PISHKHAN_HOST": "0.0.0.0",
+        "PISHKHAN_PORT": "9123",
+        "PISHKHAN_WORKERS": "3",
+        "PISHKHAN_ADMIN_TOKEN": "admintoken123",
+        "PISHKHAN_TOKEN_SECRET": "signing-secret",
+        "PISHKHAN_SURFACES": " Jibit, payman ,",
+        "PISHKHAN_LOG_LEVEL": "debug",
+        "PISHKHAN_ACCESS_LOG": "false",
+        "PISHKHAN_SEED_WORLD": "0",
+        "PISHKHAN_PUBLIC_BASE_URL": "https://sandbox.example/",
+        "OTHER_PORT": "1",
+    }
+    s = Settings.from_env(env)
+    assert s.data_dir == tmp_path
+    assert s.database_url == "postgresql+psycopg://u:p@db/x"
+    assert s.effective_database_url == s.database_url
+    assert (s.host, s.port, s.workers) == ("0.0.0.0", 9123, 3)
+    assert s.admin_token == "admintoken123" and s.token_secret == "signing-secret"
+    assert s.surfaces == ("jibit", "payman")
+    assert s.log_level == "DEBUG"
+    assert s.access_log is False and s.seed_world is False
+    assert s.effective_base_url == "https://sandbox.example"
+
+
+def test_unknown_surface_rejected() -> None:
+    with pytest.raises(SettingsError, match=r"unknown surfaces.*'sepah'"):
+        Settings.from_env({"PISHKHAN_SURFACES": "jibit,sepah"})
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PISHKHAN_PORT": "eighty"},
+        {"PISHKHAN_PORT": "0"},
+        {"PISHKHAN_PORT": "70000"},
+        {"PISHKHAN_WORKERS": "0"},
+        {"PISHKHAN_WORLD_PEOPLE": "x"},
+    ],
+)
+def test_bad_numbers_rejected(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(env)
+
+
+def test_secrets_generated_once_with_mode_0600_and_reused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = Settings.from_env({"PISHKHAN_DATA_DIR": str(data)}).with_secrets()
+    path = data / "secrets.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    stored = json.loads(path.read_text())
+    assert stored == {"admin_token": first.admin_token, "token_secret": first.token_secret}
+    assert len(first.admin_token) >= 40 and first.admin_token != first.token_secret
+    before = path.read_bytes()
+    second = Settings.from_env({"PISHKHAN_DATA_DIR": str(data)}).with_secrets()
+    assert (second.admin_token, second.token_secret) == (first.admin_token, first.token_secret)
+    assert path.read_bytes() == before
+    assert not (data / "secrets.tmp").exists()
+
+
+def test_env_secrets_win_and_only_missing_one_is_generated(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {"PISHKHAN_DATA_DIR": str(tmp_path), "PISHKHAN_ADMIN_TOKEN": "from-env"}
+    ).with_secrets()
+    assert s.admin_token == "from-env"
+    stored = json.loads((tmp_path / "secrets.json").read_text())
+    assert s.token_secret == stored["token_secret"]
+    # Both given: nothing is written.
+    other = tmp_path / "other"
+    Settings.from_env(
+        {
+            "PISHKHAN_DATA_DIR": str(other),
+            "PISHKHAN_ADMIN_TOKEN": "a",
+            "PISHKHAN_TOKEN_SECRET": "b",
+        }
+    ).with_secrets()
+    assert not (other / "secrets.json").exists()
+
+
+def test_describe_masks_secrets_and_database_password(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "PISHKHAN_DATA_DIR": str(tmp_path),
+            "PISHKHAN_DATABASE_URL": "postgresql+psycopg://app:s3cr3t@db.internal:5432/pk",
+            "PISHKHAN_ADMIN_TOKEN": "adm-0123456789",
+            "PISHKHAN_TOKEN_SECRET": "sig-abcdefghij",
+        }
+    )
+    described = s.describe()
+    text = json.dumps(described)
+    for secret in ("s3cr3t", "adm-0123456789", "sig-abcdefghij"):
+        assert secret not in text
+    assert described["database_url"] == "postgresql+psycopg://app:***@db.internal:5432/pk"
+    assert described["admin_token"] == "ad***89"
+    assert described["token_secret"] == "si***ij"
+    assert described["surfaces"] == list(SURFACES)
+    assert described["data_dir"] == str(tmp_path)
+    assert "extra" not in described
+    unset = Settings.from_env({"PISHKHAN_DATA_DIR": str(tmp_path)}).describe()
+    assert unset["admin_token"] == "(generated in data_dir/secrets.json)"
+    assert unset["database_url"].startswith("sqlite:///")
+
+
+def test_mask_secret_short_values() -> None:
+    assert mask_secret("abcd") == "***"
+    assert mask_secret("abcdefgh") == "ab***gh"
