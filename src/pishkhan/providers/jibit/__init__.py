@@ -1,0 +1,1 @@
+"""Jibit identity inquiry surface (``/ide/v1``)."""

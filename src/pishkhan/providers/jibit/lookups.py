@@ -1,0 +1,188 @@
+"""Read-only queries of the world registry for the Jibit surface (one statement per lookup).
+
+Statements are built once at import with bind parameters, so SQLAlchemy compiles each once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.engine import Connection, Row
+
+from pishkhan.world.tables import (
+    world_addresses,
+    world_banks,
+    world_cards,
+    world_deposit_owners,
+    world_deposits,
+    world_foreigners,
+    world_guilds,
+    world_legal_entities,
+    world_military,
+    world_people,
+    world_sana,
+    world_sims,
+)
+
+_c, _b, _d = world_cards.c, world_banks.c, world_deposits.c
+_p, _l, _o = world_people.c, world_legal_entities.c, world_deposit_owners.c
+
+_CARD = (
+    select(
+        _c.number,
+        _c.bank,
+        _c.type,
+        _c.status,
+        _c.expiry,
+        _c.holder_national_code,
+        _c.deposit_iban,
+        _b.active.label("bank_active"),
+        _b.provider_active,
+        _b.card_to_iban_available,
+        _d.deposit_number,
+        _d.status.label("deposit_status"),
+        _d.bank.label("deposit_bank"),
+        _p.first_name,
+        _p.last_name,
+        _l.name.label("legal_name"),
+    )
+    .select_from(
+        world_cards.outerjoin(world_banks, _b.bank == _c.bank)
+        .outerjoin(world_deposits, _d.iban == _c.deposit_iban)
+        .outerjoin(world_people, _p.national_code == _c.holder_national_code)
+        .outerjoin(world_legal_entities, _l.national_id == _c.holder_national_code)
+    )
+    .where(_c.number == bindparam("number"))
+)
+
+_DEPOSIT_COLS = (
+    _d.iban,
+    _d.bank,
+    _d.deposit_number,
+    _d.status,
+    _o.position,
+    _o.national_code,
+    _p.first_name,
+    _p.last_name,
+    _l.name.label("legal_name"),
+)
+_DEPOSIT_FROM = (
+    world_deposits.outerjoin(world_deposit_owners, _o.iban == _d.iban)
+    .outerjoin(world_people, _p.national_code == _o.national_code)
+    .outerjoin(world_legal_entities, _l.national_id == _o.national_code)
+)
+_DEPOSIT_BY_IBAN = (
+    select(*_DEPOSIT_COLS)
+    .select_from(_DEPOSIT_FROM)
+    .where(_d.iban == bindparam("iban"))
+    .order_by(_o.position)
+)
+_DEPOSIT_BY_NUMBER = (
+    select(*_DEPOSIT_COLS)
+    .select_from(_DEPOSIT_FROM)
+    .where(
+        and_(_d.bank.in_(bindparam("banks", expanding=True)), _d.deposit_number == bindparam("n"))
+    )
+    .order_by(_d.iban, _o.position)
+)
+
+
+@dataclass(frozen=True)
+class Owner:
+    national_code: str
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True)
+class Deposit:
+    iban: str
+    bank: str
+    deposit_number: str
+    status: str
+    owners: tuple[Owner, ...]
+
+
+def card(conn: Connection, number: str) -> Row[Any] | None:
+    result: Any = conn.execute(_CARD, {"number": number})
+    row: Row[Any] | None = result.first()
+    return row
+
+
+def _owner(row: Row[Any]) -> Owner | None:
+    if row.national_code is None:
+        return None
+    if row.first_name is not None:
+        return Owner(row.national_code, row.first_name, row.last_name)
+    if row.legal_name is not None:
+        return Owner(row.national_code, row.legal_name, "")
+    return Owner(row.national_code, "", "")
+
+
+def _deposit(rows: Iterable[Row[Any]]) -> Deposit | None:
+    first: Row[Any] | None = None
+    owners: list[Owner] = []
+    for row in rows:
+        if first is None:
+            first = row
+        elif row.iban != first.iban:
+            break
+        owner = _owner(row)
+        if owner is not None:
+            owners.append(owner)
+    if first is None:
+        return None
+    return Deposit(first.iban, first.bank, first.deposit_number, first.status, tuple(owners))
+
+
+def deposit_by_iban(conn: Connection, iban: str) -> Deposit | None:
+    return _deposit(conn.execute(_DEPOSIT_BY_IBAN, {"iban": iban}))
+
+
+def deposit_by_number(conn: Connection, bank_keys: Iterable[str], number: str) -> Deposit | None:
+    return _deposit(conn.execute(_DEPOSIT_BY_NUMBER, {"banks": list(bank_keys), "n": number}))
+
+
+_PERSON = select(world_people).where(_p.national_code == bindparam("nc"))
+_SIM = select(world_sims).where(world_sims.c.mobile == bindparam("m"))
+_ADDRESS = select(world_addresses).where(world_addresses.c.postal_code == bindparam("code"))
+_FOREIGNER = select(world_foreigners).where(world_foreigners.c.fida == bindparam("fida"))
+_GUILD = select(world_guilds).where(world_guilds.c.code == bindparam("code"))
+_MILITARY = select(world_military).where(world_military.c.national_code == bindparam("nc"))
+_SANA = select(world_sana).where(world_sana.c.national_code == bindparam("nc"))
+_BANKS = select(world_banks)
+
+
+def person(conn: Connection, national_code: str) -> Row[Any] | None:
+    return conn.execute(_PERSON, {"nc": national_code}).first()
+
+
+def sim(conn: Connection, mobile: str) -> Row[Any] | None:
+    return conn.execute(_SIM, {"m": mobile}).first()
+
+
+def address(conn: Connection, postal_code: str) -> Row[Any] | None:
+    return conn.execute(_ADDRESS, {"code": postal_code}).first()
+
+
+def foreigner(conn: Connection, fida: str) -> Row[Any] | None:
+    return conn.execute(_FOREIGNER, {"fida": fida}).first()
+
+
+def guild(conn: Connection, code: str) -> Row[Any] | None:
+    return conn.execute(_GUILD, {"code": code}).first()
+
+
+def military(conn: Connection, national_code: str) -> Row[Any] | None:
+    return conn.execute(_MILITARY, {"nc": national_code}).first()
+
+
+def sana(conn: Connection, national_code: str) -> Row[Any] | None:
+    return conn.execute(_SANA, {"nc": national_code}).first()
+
+
+def bank_states(conn: Connection) -> dict[str, Row[Any]]:
+    return {r.bank: r for r in conn.execute(_BANKS)}

@@ -1,0 +1,102 @@
+"""Sandbox controls of the Jibit surface (no HTTP).
+
+* Faults and latency live in the shared sandbox state under :data:`STATE_KEY`
+  (``{"unavailable": ["CARD_INQUIRY", ...] or ["*"], "latency_ms": 0}``); every process sees a
+  change within a second. An unavailable service answers ``providers.not_available``.
+* Per-bank switches live in the world's ``world_banks`` rows: ``active`` (card services answer
+  ``card.source_bank_is_not_active``), ``provider_active`` (``card.provider_is_not_active``) and
+  ``card_to_iban_available`` (availability report ``NOT_AVAILABLE``; card-to-IBAN answers
+  ``providers.not_available``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from pishkhan import iran
+from pishkhan.core.errors import InvalidInput, NotFound
+from pishkhan.providers.jibit.service import SERVICES
+from pishkhan.runtime import Runtime
+from pishkhan.world.tables import world_banks
+
+STATE_KEY: Final = "jibit.sandbox"
+BANK_FLAGS: Final = ("active", "provider_active", "card_to_iban_available")
+
+
+def faults(runtime: Runtime) -> dict[str, Any]:
+    raw = runtime.state.get(STATE_KEY) or {}
+    return {
+        "unavailable": sorted(raw.get("unavailable") or []),
+        "latency_ms": int(raw.get("latency_ms") or 0),
+    }
+
+
+def set_faults(
+    runtime: Runtime, *, unavailable: list[str] | None = None, latency_ms: int | None = None
+) -> dict[str, Any]:
+    current = faults(runtime)
+    if unavailable is not None:
+        unknown = sorted(set(unavailable) - set(SERVICES) - {"*"})
+        if unknown:
+            raise InvalidInput(f"unknown Jibit services {unknown}", {"services": ["*", *SERVICES]})
+        current["unavailable"] = sorted(set(unavailable))
+    if latency_ms is not None:
+        if not 0 <= latency_ms <= 60_000:
+            raise InvalidInput("latency_ms must be 0..60000", {"latency_ms": latency_ms})
+        current["latency_ms"] = latency_ms
+    with runtime.db.write() as conn:
+        runtime.state.put(conn, STATE_KEY, current, datetime.now(UTC))
+        runtime.audit.append(
+            conn, actor="admin", action="jibit.faults", subject="jibit", data=current
+        )
+    return current
+
+
+def _bank_key(bank: str) -> str:
+    found = iran.by_jibit_id(bank.strip().upper()) or iran.by_key(bank.strip().upper())
+    if found is None:
+        raise NotFound("bank", bank)
+    return found.key
+
+
+def banks(runtime: Runtime) -> list[dict[str, Any]]:
+    with runtime.db.read() as conn:
+        rows = {r.bank: r for r in conn.execute(select(world_banks))}
+    out = []
+    for bank in iran.all_banks():
+        r = rows.get(bank.key)
+        out.append(
+            {
+                "bank": bank.key,
+                "jibit_id": bank.jibit_id,
+                **{f: (True if r is None else bool(getattr(r, f))) for f in BANK_FLAGS},
+            }
+        )
+    return out
+
+
+def set_bank(runtime: Runtime, bank: str, flags: dict[str, bool]) -> dict[str, Any]:
+    key = _bank_key(bank)
+    unknown = set(flags) - set(BANK_FLAGS)
+    if unknown:
+        raise InvalidInput(f"unknown bank flags {sorted(unknown)}", {"flags": list(BANK_FLAGS)})
+    with runtime.db.write() as conn:
+        values = {"bank": key, **{f: True for f in BANK_FLAGS}}
+        stmt: Any = (
+            postgresql.insert(world_banks)
+            if conn.dialect.name == "postgresql"
+            else sqlite.insert(world_banks)
+        )
+        conn.execute(stmt.values(**values).on_conflict_do_nothing())
+        if flags:
+            conn.execute(update(world_banks).where(world_banks.c.bank == key).values(**flags))
+        row = conn.execute(select(world_banks).where(world_banks.c.bank == key)).one()
+        result = {"bank": key, **{f: bool(getattr(row, f)) for f in BANK_FLAGS}}
+        runtime.audit.append(
+            conn, actor="admin", action="jibit.bank", subject=f"bank:{key}", data=result
+        )
+    return result
