@@ -1,0 +1,1 @@
+"""Paystar open banking (core.paystar.ir): API-key lifecycle and identity matching."""
