@@ -1,0 +1,1 @@
+"""Pendar Koushk Imen: the registration authority API (``/api/{Method}``) and its CA."""

@@ -1,0 +1,424 @@
+"""The certificate authority: the hierarchy (root + intermediates), and certificate issuance.
+
+The hierarchy is created in the database the first time a process needs it (key pairs sealed
+by the software signer, see :mod:`.signer`) and loaded once per process after that. Issued
+certificates carry the CRL distribution point and AIA (OCSP, CA issuers) URLs of their CA under
+``<effective_base_url>/pki/<ca>/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from pishkhan.core.db import Database
+from pishkhan.runtime import Runtime
+
+from .profiles import BY_NAME, DN_ATTRIBUTES, INTERMEDIATES, ROOT, ROOT_DEF, CADef, Profile
+from .signer import KeyEncryptor, Signer, SoftwareSigner, generate_key
+from .tables import pendar_cas
+
+DEFAULT_KEY_ALGORITHM = "rsa-2048"
+
+
+def key_algorithm(runtime: Runtime) -> str:
+    """``PISHKHAN_PENDAR_CA_KEY`` (or ``settings.extra["pendar_ca_key"]``): rsa-2048 by default."""
+    return (
+        runtime.settings.extra.get("pendar_ca_key")
+        or os.environ.get("PISHKHAN_PENDAR_CA_KEY")
+        or DEFAULT_KEY_ALGORITHM
+    )
+
+
+@dataclass
+class LoadedCA:
+    id: int
+    name: str
+    definition: CADef
+    certificate: x509.Certificate
+    der: bytes
+    signer: Signer
+    parent: LoadedCA | None
+    base_url: str
+
+    def __post_init__(self) -> None:
+        pub = self.certificate.public_key()
+        self.ski = x509.SubjectKeyIdentifier.from_public_key(pub)
+        self.aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(self.ski)
+        # The subjectPublicKey BIT STRING's content: PKCS#1 for RSA, the X9.62 point for EC.
+        if isinstance(pub, rsa.RSAPublicKey):
+            spki = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+        else:
+            spki = pub.public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        subject = self.certificate.subject.public_bytes()
+        # OCSP CertID hashes of this CA as issuer, per hash algorithm name.
+        self.issuer_hashes = {
+            name: (hashlib.new(name, subject).digest(), hashlib.new(name, spki).digest())
+            for name in ("sha1", "sha256", "sha384", "sha512")
+        }
+        urls = self.urls()
+        self.cdp = x509.CRLDistributionPoints(
+            [
+                x509.DistributionPoint(
+                    [x509.UniformResourceIdentifier(urls["crl"])], None, None, None
+                )
+            ]
+        )
+        self.aia = x509.AuthorityInformationAccess(
+            [
+                x509.AccessDescription(
+                    AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls["ocsp"])
+                ),
+                x509.AccessDescription(
+                    AuthorityInformationAccessOID.CA_ISSUERS,
+                    x509.UniformResourceIdentifier(urls["certificate"]),
+                ),
+            ]
+        )
+        self.issuer_display = dotnet_name(self.certificate.subject)
+
+    def urls(self) -> dict[str, str]:
+        base = f"{self.base_url}/pki/{self.name}"
+        return {"certificate": f"{base}/ca.crt", "crl": f"{base}/crl", "ocsp": f"{base}/ocsp"}
+
+    def chain(self) -> list[x509.Certificate]:
+        out: list[x509.Certificate] = []
+        node: LoadedCA | None = self
+        while node is not None:
+            out.append(node.certificate)
+            node = node.parent
+        return out
+
+
+def dotnet_name(name: x509.Name) -> str:
+    """A distinguished name as .NET's ``X509Certificate2.Subject`` shows it (CN first)."""
+    short = {v: k for k, v in DN_ATTRIBUTES.items()}
+    short[NameOID.STATE_OR_PROVINCE_NAME] = "S"
+    parts = []
+    for attr in reversed(list(name)):
+        key = short.get(attr.oid, attr.oid.dotted_string)
+        parts.append(f"{key}={attr.value!s}")
+    return ", ".join(parts)
+
+
+class Hierarchy:
+    """The CAs of this server, loaded once per process."""
+
+    def __init__(self, cas: dict[str, LoadedCA]) -> None:
+        self.cas = cas
+        self.by_id = {ca.id: ca for ca in cas.values()}
+
+    def get(self, name: str) -> LoadedCA | None:
+        return self.cas.get(name)
+
+    def by_issuer_hash(self, algorithm: str, name_hash: bytes, key_hash: bytes) -> LoadedCA | None:
+        for ca in self.cas.values():
+            if ca.issuer_hashes.get(algorithm) == (name_hash, key_hash):
+                return ca
+        return None
+
+    def by_subject(self, name: x509.Name) -> LoadedCA | None:
+        for ca in self.cas.values():
+            if ca.certificate.subject == name:
+                return ca
+        return None
+
+
+_lock = threading.Lock()
+# One hierarchy per Database object (one per process in production; one per test).
+_loaded: weakref.WeakKeyDictionary[Database, Hierarchy] = weakref.WeakKeyDictionary()
+
+
+def hierarchy(runtime: Runtime) -> Hierarchy:
+    """The hierarchy for this runtime's database, created on first use."""
+    key = runtime.db
+    found = _loaded.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _loaded.get(key)
+        if found is None:
+            found = _load_or_create(runtime)
+            _loaded[key] = found
+        return found
+
+
+def forget(runtime: Runtime) -> None:
+    """Drop the cached hierarchy (after a sandbox reset wiped the tables)."""
+    with _lock:
+        _loaded.pop(runtime.db, None)
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "IR"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Pishkhan"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Pendar Koushk sandbox"),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
+
+
+def _ca_certificate(
+    definition: CADef,
+    key: Any,
+    parent: LoadedCA | None,
+    parent_key: Any,
+    now: datetime,
+    base_url: str,
+) -> x509.Certificate:
+    subject = _name(definition.common_name)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(parent.certificate.subject if parent else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=definition.validity_days))
+        .add_extension(
+            x509.BasicConstraints(ca=True, path_length=None if parent is None else 0), True
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            True,
+        )
+        .add_extension(ski, False)
+    )
+    if parent is not None:
+        builder = (
+            builder.add_extension(parent.aki, False)
+            .add_extension(parent.cdp, False)
+            .add_extension(parent.aia, False)
+        )
+    else:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), False
+        )
+    return builder.sign(parent_key if parent else key, hashes.SHA256())
+
+
+def _load_or_create(runtime: Runtime) -> Hierarchy:
+    encryptor = KeyEncryptor(runtime.settings.token_secret)
+    base_url = runtime.settings.effective_base_url
+    for _attempt in range(3):
+        try:
+            with runtime.db.write() as conn:
+                return _ensure(conn, runtime, encryptor, base_url)
+        except IntegrityError:
+            continue  # another process created the same CA first: load what it wrote
+    raise RuntimeError("could not create the Pendar CA hierarchy")
+
+
+def _ensure(
+    conn: Connection, runtime: Runtime, encryptor: KeyEncryptor, base_url: str
+) -> Hierarchy:
+    rows = {r["name"]: r for r in conn.execute(select(pendar_cas)).mappings()}
+    algorithm = key_algorithm(runtime)
+    now = runtime.clock.now_utc()
+    loaded: dict[str, LoadedCA] = {}
+
+    def load(row: Any, definition: CADef, parent: LoadedCA | None) -> LoadedCA:
+        signer = SoftwareSigner.unseal(row["key_blob"], encryptor, row["key_ref"])
+        der = bytes(row["certificate_der"])
+        return LoadedCA(
+            int(row["id"]),
+            row["name"],
+            definition,
+            x509.load_der_x509_certificate(der),
+            der,
+            signer,
+            parent,
+            base_url,
+        )
+
+    def create(definition: CADef, parent: LoadedCA | None) -> LoadedCA:
+        key = generate_key(algorithm)
+        cert = _ca_certificate(
+            definition,
+            key,
+            parent,
+            parent.signer.private_key if parent else None,
+            now,
+            base_url,
+        )
+        der = cert.public_bytes(serialization.Encoding.DER)
+        signer = SoftwareSigner(key, f"software:{definition.name}:{cert.serial_number:x}")
+        ca_id = conn.execute(
+            insert(pendar_cas)
+            .values(
+                name=definition.name,
+                parent_id=parent.id if parent else None,
+                title=definition.title,
+                subject_dn=cert.subject.rfc4514_string(),
+                certificate_der=der,
+                key_algorithm=algorithm,
+                signer="software",
+                key_ref=signer.key_ref,
+                key_blob=signer.seal(encryptor),
+                available=True,
+                crl_number=0,
+                created_at=now,
+            )
+            .returning(pendar_cas.c.id)
+        ).scalar_one()
+        runtime.audit.append(
+            conn,
+            actor="system",
+            action="pendar.ca.create",
+            subject=f"pendar.ca:{definition.name}",
+            data={"subject": cert.subject.rfc4514_string(), "key_algorithm": algorithm},
+        )
+        return LoadedCA(
+            int(ca_id), definition.name, definition, cert, der, signer, parent, base_url
+        )
+
+    root_row = rows.get(ROOT)
+    root = load(root_row, ROOT_DEF, None) if root_row else create(ROOT_DEF, None)
+    loaded[ROOT] = root
+    for definition in INTERMEDIATES:
+        row = rows.get(definition.name)
+        loaded[definition.name] = load(row, definition, root) if row else create(definition, root)
+    return Hierarchy(loaded)
+
+
+# -- issuance -----------------------------------------------------------------------------------
+
+
+def build_subject(profile: Profile, person: dict[str, str]) -> x509.Name:
+    """The subject from the registered identity and the profile's template (never the CSR)."""
+    attrs: list[x509.NameAttribute[str]] = []
+    for part in profile.subject_dn_config.split(","):
+        key, _, template = part.partition("=")
+        value = template.format_map(_Blank(person)).replace(",", " ").strip()
+        value = " ".join(value.split())
+        if not value or value == "[Sign]":
+            continue
+        oid = DN_ATTRIBUTES[key.strip().upper()]
+        attrs.append(x509.NameAttribute(oid, value[:64]))
+    attrs.reverse()
+    return x509.Name(attrs)
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class Issued:
+    certificate: x509.Certificate
+    der: bytes
+    serial_hex: str
+    fingerprint: str
+    cn: str
+    not_before: datetime
+    not_after: datetime
+
+
+def issue(
+    ca: LoadedCA,
+    profile: Profile,
+    subject: x509.Name,
+    public_key: Any,
+    now: datetime,
+) -> Issued:
+    key = ca.signer.private_key
+    if key is None:
+        raise RuntimeError(f"CA {ca.name}: signer {ca.signer.key_ref} cannot build certificates")
+    not_before = now.astimezone(UTC).replace(microsecond=0)
+    not_after = min(
+        not_before + timedelta(days=profile.validity_days),
+        ca.certificate.not_valid_after_utc,
+    )
+    serial = x509.random_serial_number()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca.certificate.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            True,
+        )
+        .add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usage)), False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False)
+        .add_extension(ca.aki, False)
+        .add_extension(ca.cdp, False)
+        .add_extension(ca.aia, False)
+    )
+    cert = builder.sign(key, hashes.SHA256())
+    der = cert.public_bytes(serialization.Encoding.DER)
+    cns = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return Issued(
+        cert,
+        der,
+        serial_hex(serial),
+        hashlib.sha256(der).hexdigest(),
+        str(cns[0].value) if cns else "",
+        not_before,
+        not_after,
+    )
+
+
+def serial_hex(serial: int) -> str:
+    return f"{serial:X}"
+
+
+def check_key_policy(profile: Profile, public_key: Any) -> str | None:
+    """None when the profile accepts the key, else why not (Persian)."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size not in profile.rsa_sizes:
+            allowed = "، ".join(str(s) for s in profile.rsa_sizes)
+            return f"طول کلید RSA باید یکی از {allowed} بیت باشد"
+        return None
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.name not in profile.ec_curves:
+            return "منحنی کلید EC در این پروفایل پذیرفته نیست"
+        return None
+    return "الگوریتم کلید در این پروفایل پذیرفته نیست"
+
+
+def definition_of(name: str) -> CADef | None:
+    return BY_NAME.get(name)

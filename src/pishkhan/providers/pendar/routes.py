@@ -1,0 +1,333 @@
+"""HTTP for the Pendar surface: ``/api/{Method}`` (case-insensitive) and the CA's ``/pki/...``.
+
+Parsing and rendering only; the rules live in :mod:`.service`. ASP.NET binds method names and
+JSON keys case-insensitively, GET methods read the query string, and a POST body may also come
+URL-encoded (some mobile clients send ``URLEncoder.encode(json)``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+import orjson
+from cryptography.hazmat.primitives import serialization
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from pishkhan import __version__
+from pishkhan.runtime import Runtime
+from pishkhan.web.openapi import ApiRoute, Op, build_document
+
+from . import ca as ca_mod
+from . import crl as crl_mod
+from . import errors as E
+from . import ocsp as ocsp_mod
+from . import schemas as S
+from . import service
+from .errors import PendarError
+
+log = logging.getLogger("pishkhan.pendar")
+
+Handler = Callable[[Runtime, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    handler: Handler
+    http: str  # the document's HTTP method ("GET" or "POST"); both are accepted
+    family: str  # how errors are rendered: "is", "result", "available", "array"
+    defaults: tuple[tuple[str, Any], ...] = ()
+
+
+def _version(_rt: Runtime, _data: dict[str, Any]) -> Any:
+    return service.VERSION
+
+
+METHODS: tuple[Method, ...] = (
+    Method("GetVersion", _version, "GET", "is"),
+    Method("GetCAList", service.get_ca_list, "GET", "is", (("CAList", []),)),
+    Method("GetCAProfileInfo", service.get_ca_profile_info, "GET", "is", (("Profile", []),)),
+    Method("IsAvailable", service.is_available, "GET", "available"),
+    Method(
+        "RegisterInfo",
+        service.register_info,
+        "POST",
+        "is",
+        (("TrackingCode", ""), ("Description", "")),
+    ),
+    Method("GetTrackingCodeInfo", service.get_tracking_code_info, "POST", "result"),
+    Method(
+        "IssueCertificateByTrackingCode",
+        service.issue_certificate,
+        "POST",
+        "is",
+        (
+            ("Certificate", ""),
+            ("PaymentStatus", ""),
+            ("Description", ""),
+            ("CN", ""),
+            ("IssuerName", ""),
+            ("ValidFrom", ""),
+            ("ValidTo", ""),
+        ),
+    ),
+    Method("RevokeCertificate", service.revoke_certificate, "POST", "is", (("Description", ""),)),
+    Method("IsApproved", service.is_approved, "POST", "result"),
+    Method("RequestApprove", service.request_approve, "POST", "result"),
+    Method(
+        "RecievedCertConfirmation",
+        service.received_cert_confirmation,
+        "POST",
+        "is",
+        (("Description", ""),),
+    ),
+    Method("GetAllCert", service.get_all_cert, "GET", "array"),
+    Method("GetAllMobileCert", service.get_all_mobile_cert, "GET", "array"),
+    Method("GetUserCertHistory", service.get_user_cert_history, "POST", "is", (("CertList", []),)),
+    Method("IssuingReport", service.issuing_report, "POST", "array"),
+    Method("GetCredit", service.get_credit, "POST", "is", (("Credit", "0"), ("Description", ""))),
+)
+BY_LOWER: dict[str, Method] = {m.name.lower(): m for m in METHODS}
+
+
+def json(data: Any, status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(data), status_code=status, media_type="application/json; charset=utf-8"
+    )
+
+
+def error_body(method: Method, exc: PendarError) -> dict[str, Any]:
+    """The method's own shape with ``ErrorCode``/``ErrorMessage`` (and the detail in
+    ``Description`` where the method has one)."""
+    if method.family == "result":
+        return {
+            "ResultCode": False,
+            "Description": exc.detail,
+            "Message": "Unsuccess",
+            "ErrorCode": exc.code,
+            "ErrorMessage": exc.message,
+        }
+    if method.family == "available":
+        return {
+            "IsAvailable": False,
+            "Description": exc.detail,
+            "ErrorCode": exc.code,
+            "ErrorMessage": exc.message,
+        }
+    body: dict[str, Any] = {"IsSuccess": False}
+    for key, default in method.defaults:
+        body[key] = list(default) if isinstance(default, list) else default
+    if "Description" in body:
+        body["Description"] = exc.detail
+    body["ErrorCode"] = exc.code
+    body["ErrorMessage"] = exc.message
+    return body
+
+
+async def _fields(request: Request) -> dict[str, Any] | None:
+    """Query parameters and JSON body, keys lower-cased; the body wins. None: unreadable body."""
+    data = {k.lower(): v for k, v in request.query_params.items()}
+    raw = (await request.body()).strip()
+    if not raw:
+        return data
+    parsed: Any
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            parsed = orjson.loads(unquote_plus(raw.decode("utf-8")))
+        except (orjson.JSONDecodeError, UnicodeDecodeError):
+            return None
+    if parsed is None:
+        return data
+    if not isinstance(parsed, dict):
+        return None
+    data.update(service.lower_keys(parsed))
+    return data
+
+
+def build(runtime: Runtime) -> list[BaseRoute]:
+    runtime.reset_hooks.append(lambda: ca_mod.forget(runtime))
+
+    async def api(request: Request) -> Response:
+        method = BY_LOWER.get(request.path_params["method"].lower())
+        if method is None:
+            return json(
+                {
+                    "Message": f"No HTTP resource was found that matches the request URI '{request.url}'."
+                },
+                404,
+            )
+        data = await _fields(request)
+        if data is None:
+            return json(error_body(method, PendarError(E.PROGRAM_ERROR, "بدنه درخواست JSON نیست")))
+        try:
+            result = await run_in_threadpool(method.handler, runtime, data)
+        except PendarError as exc:
+            customer_id = getattr(exc, "customer_id", None)
+            if customer_id is not None:
+                await run_in_threadpool(
+                    service.record_failure, runtime, customer_id, method.name, exc.code
+                )
+            return json(error_body(method, exc), exc.status)
+        return json(result)
+
+    def loaded(request: Request) -> ca_mod.LoadedCA | None:
+        return ca_mod.hierarchy(runtime).get(request.path_params["ca"])
+
+    async def ca_certificate(request: Request) -> Response:
+        ca = await run_in_threadpool(loaded, request)
+        if ca is None:
+            return Response(b"unknown CA", 404, media_type="text/plain")
+        if request.path_params["fmt"] == "pem":
+            pem = ca.certificate.public_bytes(serialization.Encoding.PEM)
+            return Response(pem, media_type="application/x-pem-file")
+        return Response(ca.der, media_type="application/pkix-cert")
+
+    async def chain(request: Request) -> Response:
+        ca = await run_in_threadpool(loaded, request)
+        if ca is None:
+            return Response(b"unknown CA", 404, media_type="text/plain")
+        pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in ca.chain())
+        return Response(pem, media_type="application/x-pem-file")
+
+    def current_crl(ca: ca_mod.LoadedCA) -> bytes:
+        now = runtime.clock.now_utc()
+        with runtime.db.read() as conn:
+            der, stale = crl_mod.current(conn, ca, now)
+        if stale:
+            with runtime.db.write() as conn:
+                der, stale = crl_mod.current(conn, ca, now)  # another worker may have done it
+                if stale:
+                    _number, der = crl_mod.regenerate(conn, ca, now)
+        return der
+
+    async def crl(request: Request) -> Response:
+        ca = await run_in_threadpool(loaded, request)
+        if ca is None:
+            return Response(b"unknown CA", 404, media_type="text/plain")
+        der = await run_in_threadpool(current_crl, ca)
+        if request.path_params.get("fmt") == "pem":
+            pem = (
+                b"-----BEGIN X509 CRL-----\n"
+                + base64.encodebytes(der)
+                + b"-----END X509 CRL-----\n"
+            )
+            return Response(pem, media_type="application/x-pem-file")
+        return Response(der, media_type="application/pkix-crl")
+
+    def answer_ocsp(ca: ca_mod.LoadedCA, der: bytes) -> bytes:
+        with runtime.db.read() as conn:
+            return ocsp_mod.respond(conn, ca, der, runtime.clock.now_utc())
+
+    async def ocsp_post(request: Request) -> Response:
+        ca = await run_in_threadpool(loaded, request)
+        if ca is None:
+            return Response(b"unknown CA", 404, media_type="text/plain")
+        body = await request.body()
+        der = await run_in_threadpool(answer_ocsp, ca, body)
+        return Response(der, media_type="application/ocsp-response")
+
+    async def ocsp_get(request: Request) -> Response:
+        ca = await run_in_threadpool(loaded, request)
+        if ca is None:
+            return Response(b"unknown CA", 404, media_type="text/plain")
+        encoded = unquote(request.path_params["request"])
+        try:
+            der = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+        except (binascii.Error, ValueError):
+            der = b""
+        out = await run_in_threadpool(answer_ocsp, ca, der)
+        return Response(out, media_type="application/ocsp-response")
+
+    return [
+        Route("/api/{method}", api, methods=["GET", "POST"]),
+        Route("/pki/{ca}/ca.{fmt:str}", ca_certificate, methods=["GET"]),
+        Route("/pki/{ca}/chain.pem", chain, methods=["GET"]),
+        Route("/pki/{ca}/crl", crl, methods=["GET"]),
+        Route("/pki/{ca}/crl.{fmt:str}", crl, methods=["GET"]),
+        Route("/pki/{ca}/ocsp", ocsp_post, methods=["POST"]),
+        Route("/pki/{ca}/ocsp/{request:path}", ocsp_get, methods=["GET"]),
+    ]
+
+
+_S = {"type": "string"}
+_B = {"type": "boolean"}
+_ARR = {"type": "array", "items": {"type": "object"}}
+_BODIES: dict[str, Any] = {
+    "RegisterInfo": S.RegisterInfoRequest,
+    "GetTrackingCodeInfo": S.GetTrackingCodeInfoRequest,
+    "IssueCertificateByTrackingCode": S.IssueCertificateRequest,
+    "RevokeCertificate": S.RevokeCertificateRequest,
+    "IsApproved": S.IsApprovedRequest,
+    "RequestApprove": S.RequestApproveRequest,
+    "RecievedCertConfirmation": S.RecievedCertConfirmationRequest,
+    "GetUserCertHistory": S.GetUserCertHistoryRequest,
+    "IssuingReport": S.IssuingReportRequest,
+    "GetCredit": S.GetCreditRequest,
+}
+_QUERY: dict[str, list[str]] = {
+    "GetCAList": ["Customercode"],
+    "GetCAProfileInfo": ["Customercode", "caName"],
+    "IsAvailable": ["caName"],
+    "GetAllCert": ["SerialNumber"],
+    "GetAllMobileCert": ["NationalCode", "TrackingCode", "CAName", "CustomerCode"],
+}
+
+
+def _response(method: Method) -> dict[str, Any]:
+    if method.name == "GetVersion":
+        return _S
+    if method.family == "array":
+        return {"oneOf": [_ARR, S.envelope({"IsSuccess": _B})]}
+    if method.family == "result":
+        return S.envelope({"Description": _S}, result=True)
+    if method.family == "available":
+        return S.envelope({"IsAvailable": _B, "Description": _S})
+    props: dict[str, Any] = {"IsSuccess": _B}
+    for key, default in method.defaults:
+        props[key] = _ARR if isinstance(default, list) else _S
+    if method.name == "IssueCertificateByTrackingCode":
+        props["P12"] = {"type": "string", "description": "base64 PKCS#12 (P12 tokens only)"}
+    return S.envelope(props)
+
+
+def openapi(runtime: Runtime) -> dict[str, Any]:
+    del runtime
+    routes = []
+    for m in METHODS:
+        query = [(q, _S, False, "bound case-insensitively") for q in _QUERY.get(m.name, [])]
+        responses: dict[int, tuple[str, Any]] = {200: ("the method's body", _response(m))}
+        if m.name in ("GetCAList", "GetCAProfileInfo"):
+            responses[401] = ("unknown customer (ErrorCode 1203)", _response(m))
+        routes.append(
+            ApiRoute(
+                f"/api/{m.name}",
+                lambda r: None,
+                methods=[m.http],
+                op=Op(
+                    m.name,
+                    body=_BODIES.get(m.name),
+                    query=query,
+                    responses=responses,
+                    tags=["pendar"],
+                    operation_id=m.name,
+                ),
+            )
+        )
+    return build_document(
+        title="Pendar Koushk RA (pishkhan)",
+        version=__version__,
+        description="Registration authority API v1.10 at /api/{Method} (method names and JSON "
+        "keys case-insensitive; GET methods read the query string) and the CA under /pki/.",
+        routes=routes,
+    )

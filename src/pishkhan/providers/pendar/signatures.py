@@ -1,0 +1,177 @@
+"""Request signatures (RSA PKCS#1 v1.5 with SHA-1 over UTF-16LE text) and approvers' CMS
+detached signatures.
+
+The customer's public key is parsed once per process (keyed by its PEM). For ``csr`` and
+``certificate`` values the document drops "Unicode": those are verified over UTF-16LE of the
+text, then its ASCII bytes, then the decoded DER, and the first that verifies wins.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+from dataclasses import dataclass
+
+from asn1crypto import cms
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from . import errors
+
+
+def b64decode(value: str) -> bytes | None:
+    """Standard base64 with whitespace and newlines stripped; None when it is not base64."""
+    cleaned = "".join(value.split())
+    if not cleaned:
+        return None
+    try:
+        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(pem: str) -> rsa.RSAPublicKey:
+    key = serialization.load_pem_public_key(pem.encode("ascii"))
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("customer key is not RSA")
+    return key
+
+
+def _verify(key: rsa.RSAPublicKey, signature: bytes, data: bytes) -> bool:
+    try:
+        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA1())
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_text(public_key_pem: str, signature_b64: str, text: str) -> bool:
+    """The signature over ``Encoding.Unicode`` (UTF-16LE) of ``text``."""
+    sig = b64decode(signature_b64 or "")
+    if sig is None:
+        return False
+    return _verify(_public_key(public_key_pem), sig, text.encode("utf-16-le"))
+
+
+def verify_blob(public_key_pem: str, signature_b64: str, text: str) -> bool:
+    """For ``csr``/``certificate``: UTF-16LE of the text, its ASCII, then the decoded DER."""
+    sig = b64decode(signature_b64 or "")
+    if sig is None:
+        return False
+    key = _public_key(public_key_pem)
+    candidates = [text.encode("utf-16-le")]
+    if text.isascii():
+        candidates.append(text.encode("ascii"))
+    der = b64decode(text)
+    if der is not None:
+        candidates.append(der)
+    return any(_verify(key, sig, data) for data in candidates)
+
+
+# -- CMS detached signatures (RequestApprove approverSign) --------------------------------------
+
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha1": hashes.SHA1(),
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
+
+
+@dataclass(frozen=True)
+class CmsSignature:
+    signer: x509.Certificate | None
+    issuer_serial: tuple[bytes, int] | None  # (issuer DER, serial) from the SignerIdentifier
+    key_id: bytes | None
+    verify: object  # callable(cert) -> bool
+
+
+def parse_cms(approver_sign: str, content: bytes) -> CmsSignature:
+    """Parse a base64 CMS SignedData; raises PendarError(1106) when it is not one."""
+    raw = b64decode(approver_sign)
+    if raw is None:
+        raise errors.PendarError(errors.APPROVER_SIGNATURE_INVALID)
+    try:
+        info = cms.ContentInfo.load(raw)
+        if info["content_type"].native != "signed_data":
+            raise ValueError("not SignedData")
+        signed = info["content"]
+        signer_info = signed["signer_infos"][0]
+        sid = signer_info["sid"]
+        embedded = [
+            c.chosen.dump() for c in (signed["certificates"] or []) if c.name == "certificate"
+        ]
+        issuer_serial: tuple[bytes, int] | None = None
+        key_id: bytes | None = None
+        if sid.name == "issuer_and_serial_number":
+            issuer_serial = (sid.chosen["issuer"].dump(), int(sid.chosen["serial_number"].native))
+        else:
+            key_id = bytes(sid.chosen.native)
+        digest_name = signer_info["digest_algorithm"]["algorithm"].native
+        signed_attrs = signer_info["signed_attrs"]
+        signature = bytes(signer_info["signature"].native)
+        sig_algo = signer_info["signature_algorithm"].signature_algo
+    except errors.PendarError:
+        raise
+    except Exception as exc:  # asn1crypto raises a variety of errors on malformed input
+        raise errors.PendarError(errors.APPROVER_SIGNATURE_INVALID) from exc
+
+    hash_obj = _HASHES.get(digest_name)
+    if hash_obj is None:
+        raise errors.PendarError(errors.APPROVER_SIGNATURE_INVALID)
+    if signed_attrs and len(signed_attrs):
+        digest = None
+        for attr in signed_attrs:
+            if attr["type"].native == "message_digest":
+                digest = bytes(attr["values"][0].native)
+        if digest is None or digest != hashlib.new(digest_name, content).digest():
+            to_verify = None
+        else:
+            to_verify = b"\x31" + signed_attrs.dump()[1:]
+    else:
+        to_verify = content
+
+    def verify(cert: x509.Certificate) -> bool:
+        if to_verify is None:
+            return False
+        key = cert.public_key()
+        try:
+            if isinstance(key, rsa.RSAPublicKey) and sig_algo == "rsassa_pkcs1v15":
+                key.verify(signature, to_verify, padding.PKCS1v15(), hash_obj)
+            elif isinstance(key, ec.EllipticCurvePublicKey) and sig_algo == "ecdsa":
+                key.verify(signature, to_verify, ec.ECDSA(hash_obj))
+            else:
+                return False
+        except InvalidSignature:
+            return False
+        return True
+
+    signer_cert: x509.Certificate | None = None
+    for der in embedded:
+        cert = x509.load_der_x509_certificate(der)
+        if matches(cert, issuer_serial, key_id):
+            signer_cert = cert
+            break
+    return CmsSignature(signer_cert, issuer_serial, key_id, verify)
+
+
+def matches(
+    cert: x509.Certificate, issuer_serial: tuple[bytes, int] | None, key_id: bytes | None
+) -> bool:
+    if issuer_serial is not None:
+        return (
+            cert.issuer.public_bytes() == issuer_serial[0]
+            and cert.serial_number == issuer_serial[1]
+        )
+    if key_id is not None:
+        try:
+            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        except x509.ExtensionNotFound:
+            return False
+        return ski.digest == key_id
+    return False
