@@ -29,7 +29,13 @@ from pishkhan.web.openapi import build_document
 log = logging.getLogger("pishkhan.app")
 
 # Optional control-plane modules contributed by other packages: each exports ``routes``.
-CONTROL_MODULES: tuple[str, ...] = ("pishkhan.control.world",)
+CONTROL_MODULES: tuple[str, ...] = (
+    "pishkhan.control.world",
+    "pishkhan.control.paystar",
+    "pishkhan.control.pendar",
+    "pishkhan.control.jibit",
+    "pishkhan.control.payman",
+)
 
 
 def _control_routes() -> list[BaseRoute]:

@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pishkhan.commands.customers",
     "pishkhan.commands.sandbox",
     "pishkhan.commands.world",
+    "pishkhan.commands.paystar",
 )
 SERVER_EXTRAS_HINT = "the pishkhan server needs its extras: pip install 'pishkhan[server]'"
 

@@ -9,6 +9,8 @@ TABLE_MODULES: tuple[str, ...] = (
     "pishkhan.core.tables",
     "pishkhan.tenants.tables",
     "pishkhan.world.tables",
+    "pishkhan.providers.payman.tables",
+    "pishkhan.providers.pendar.tables",
 )
 
 

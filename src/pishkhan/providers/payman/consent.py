@@ -1,0 +1,514 @@
+"""The bank consent page ("OAuth page"): real HTML served by pishkhan.
+
+The person signs in to the bank with national code and mobile, sees the contract terms in
+Persian, picks a deposit and approves or cancels; the browser is then sent back to the
+merchant's ``redirect_url`` with ``payman_code`` and ``status`` (``CREATED``/``UPDATED``,
+``CANCELED`` with code 2156, ``INTERNAL_ERROR`` with the error code, ``TIMEOUT`` when the page
+expired). A page is single use, expires after ten minutes, refuses to be framed
+(``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``; the document forbids web views)
+and is bound to the browser that signed in by an HttpOnly cookie.
+
+Ownership checks at sign-in: the national code must match the merchant's ``National-code``
+(2097), the mobile its ``Mobile-no`` (2098), and the SIM registry must give that mobile to the
+person signing in (2035). On update the person must own the mandate's deposit (004). A person
+without an active, single-owner, non-current deposit at the bank gets 2110.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from persiantools.jdatetime import JalaliDateTime
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Connection, RowMapping
+
+from pishkhan.core.clock import TEHRAN
+from pishkhan.iran.banks import by_payman_code
+from pishkhan.iran.errors import InvalidIdentifier
+from pishkhan.iran.mobile import normalize_mobile
+from pishkhan.iran.national_code import parse_national_code
+from pishkhan.world.tables import (
+    world_cards,
+    world_deposit_owners,
+    world_deposits,
+    world_people,
+    world_sims,
+)
+
+from . import mandates
+from .errors import CATALOGUE
+from .schemas import as_utc, utc_from_ms
+from .tables import payman_consents, payman_mandates
+
+COOKIE = "payman_consent"
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What the HTTP layer sends: an HTML page or a redirect (and maybe a cookie)."""
+
+    status: int
+    html: str = ""
+    location: str | None = None
+    cookie: str | None = None
+    merchant_origin: str | None = None
+
+
+def _hash(value: str) -> str:
+    return "sha256$" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def back_url(consent: RowMapping, mandate: RowMapping, status: str, code: str | None) -> str:
+    base = consent["redirect_url"]
+    params: dict[str, str] = {"payman_code": mandate["payman_code"], "status": status}
+    if consent["kind"] == "update" and mandate["payman_id"]:
+        params["payman_id"] = mandate["payman_id"]
+    if code:
+        params["code"] = code
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}{urlencode(params)}"
+
+
+def _load(conn: Connection, token: str) -> tuple[RowMapping, RowMapping] | None:
+    consent = (
+        conn.execute(
+            select(payman_consents).where(payman_consents.c.token == token).with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if consent is None:
+        return None
+    mandate = (
+        conn.execute(
+            select(payman_mandates)
+            .where(payman_mandates.c.id == consent["mandate_id"])
+            .with_for_update()
+        )
+        .mappings()
+        .one()
+    )
+    return consent, mandate
+
+
+def _close(conn: Connection, consent: RowMapping, outcome: str, now: datetime) -> None:
+    conn.execute(
+        update(payman_consents)
+        .where(payman_consents.c.token == consent["token"])
+        .values(stage="DONE", outcome=outcome, completed_at=now)
+    )
+
+
+def _finish(
+    conn: Connection,
+    consent: RowMapping,
+    mandate: RowMapping,
+    status: str,
+    code: str | None,
+    now: datetime,
+    *,
+    cancel_internal: str | None = None,
+) -> PageResult:
+    """Close the page; a failed create cancels its mandate (CANCELLED is final)."""
+    _close(conn, consent, status, now)
+    if consent["kind"] == "create" and cancel_internal and mandate["status"] == "INITIALIZING":
+        mandates.transition(
+            conn, mandate, "CANCELLED", cancel_internal, actor="bank", now=now, data={"code": code}
+        )
+    return PageResult(302, location=back_url(consent, mandate, status, code))
+
+
+def expire_open_consents(conn: Connection, mandate: RowMapping, now: datetime) -> bool:
+    """Time out the expired open pages of a mandate; True if the mandate was cancelled."""
+    rows = (
+        conn.execute(
+            select(payman_consents).where(
+                and_(
+                    payman_consents.c.mandate_id == mandate["id"],
+                    payman_consents.c.stage != "DONE",
+                    payman_consents.c.expires_at <= now,
+                )
+            )
+        )
+        .mappings()
+        .all()
+    )
+    cancelled = False
+    for consent in rows:
+        _close(conn, consent, "TIMEOUT", now)
+        if consent["kind"] == "create" and mandate["status"] == "INITIALIZING":
+            cancelled = mandates.transition(
+                conn, mandate, "CANCELLED", mandates.INTERNAL_PAGE_EXPIRED, actor="bank", now=now
+            )
+    return cancelled
+
+
+def eligible_deposits(conn: Connection, national_code: str, bank_key: str) -> list[RowMapping]:
+    """The person's deposits at the bank a mandate may use: active, single owner, not current."""
+    return list(
+        conn.execute(
+            select(
+                world_deposits.c.iban,
+                world_deposits.c.deposit_number,
+                world_deposits.c.account_type,
+            )
+            .join(world_deposit_owners, world_deposit_owners.c.iban == world_deposits.c.iban)
+            .where(
+                and_(
+                    world_deposit_owners.c.national_code == national_code,
+                    world_deposits.c.bank == bank_key,
+                    world_deposits.c.status == "ACTIVE",
+                    world_deposits.c.joint.is_(False),
+                    world_deposits.c.account_type != "CURRENT",
+                )
+            )
+            .order_by(world_deposits.c.deposit_number)
+        ).mappings()
+    )
+
+
+def _bank_key(mandate: RowMapping) -> str:
+    bank = by_payman_code(mandate["bank_code"])
+    return bank.key if bank else ""
+
+
+def login(
+    conn: Connection, token: str, national_code_raw: str, mobile_raw: str, now: datetime
+) -> PageResult | tuple[RowMapping, RowMapping, str]:
+    """Sign in; on success the consent is LOGGED_IN and a session cookie value is returned."""
+    loaded = _load(conn, token)
+    if loaded is None:
+        return PageResult(404, page_message("صفحه یافت نشد", "این درخواست معتبر نیست."))
+    consent, mandate = loaded
+    done = _closed_or_expired(conn, consent, mandate, now)
+    if done is not None:
+        return done
+    try:
+        national_code = parse_national_code(national_code_raw)
+        mobile = normalize_mobile(mobile_raw)
+    except InvalidIdentifier:
+        return PageResult(200, render_login(consent, mandate, CATALOGUE["2112"][1]))
+    if (
+        conn.execute(
+            select(world_people.c.national_code).where(
+                world_people.c.national_code == national_code
+            )
+        ).first()
+        is None
+    ):
+        return PageResult(200, render_login(consent, mandate, CATALOGUE["2112"][1]))
+    expected_nc = mandate["national_code"]
+    expected_mobile = mandate["mobile"]
+    if consent["kind"] == "update":
+        changes = consent["changes"] or {}
+        expected_nc = changes.get("national_code") or expected_nc
+        expected_mobile = changes.get("mobile") or expected_mobile
+    if expected_nc and national_code != expected_nc:
+        return _finish(
+            conn, consent, mandate, "INTERNAL_ERROR", "2097", now, cancel_internal="2097"
+        )
+    if mobile != expected_mobile:
+        return _finish(
+            conn, consent, mandate, "INTERNAL_ERROR", "2098", now, cancel_internal="2098"
+        )
+    sim_owner = conn.execute(
+        select(world_sims.c.national_code).where(world_sims.c.mobile == mobile)
+    ).scalar_one_or_none()
+    if sim_owner != national_code:
+        return _finish(
+            conn, consent, mandate, "INTERNAL_ERROR", "2035", now, cancel_internal="2035"
+        )
+    if consent["kind"] == "update":
+        if mandate["owner_national_code"] != national_code:
+            return _finish(conn, consent, mandate, "INTERNAL_ERROR", "004", now)
+    elif not eligible_deposits(conn, national_code, _bank_key(mandate)):
+        return _finish(
+            conn, consent, mandate, "INTERNAL_ERROR", "2110", now, cancel_internal="2110"
+        )
+    session = secrets.token_urlsafe(24)
+    conn.execute(
+        update(payman_consents)
+        .where(payman_consents.c.token == token)
+        .values(
+            stage="LOGGED_IN",
+            session_hash=_hash(session),
+            login_national_code=national_code,
+            login_mobile=mobile,
+        )
+    )
+    return consent, mandate, session
+
+
+def _closed_or_expired(
+    conn: Connection, consent: RowMapping, mandate: RowMapping, now: datetime
+) -> PageResult | None:
+    if consent["stage"] == "DONE":
+        return PageResult(
+            410, page_message("این صفحه قبلا استفاده شده است", "این درخواست قبلا انجام شده است.")
+        )
+    if as_utc(consent["expires_at"]) <= now:
+        return _finish(
+            conn,
+            consent,
+            mandate,
+            "TIMEOUT",
+            None,
+            now,
+            cancel_internal=mandates.INTERNAL_PAGE_EXPIRED,
+        )
+    return None
+
+
+def decide(
+    conn: Connection,
+    token: str,
+    session: str | None,
+    action: str,
+    deposit_iban: str | None,
+    now: datetime,
+    *,
+    trusted: bool = False,
+) -> PageResult:
+    """Approve (with the chosen deposit) or cancel a signed-in page."""
+    loaded = _load(conn, token)
+    if loaded is None:
+        return PageResult(404, page_message("صفحه یافت نشد", "این درخواست معتبر نیست."))
+    consent, mandate = loaded
+    done = _closed_or_expired(conn, consent, mandate, now)
+    if done is not None:
+        return done
+    if consent["stage"] != "LOGGED_IN" or (
+        not trusted and (not session or _hash(session) != consent["session_hash"])
+    ):
+        return PageResult(403, page_message("دسترسی غیرمجاز", "ابتدا وارد حساب بانکی خود شوید."))
+    if action == "cancel":
+        return _finish(
+            conn,
+            consent,
+            mandate,
+            "CANCELED",
+            "2156",
+            now,
+            cancel_internal=mandates.INTERNAL_USER_CANCELLED,
+        )
+    if action != "approve":
+        return PageResult(400, page_message("درخواست نامعتبر", "عملیات نامعتبر است."))
+    login_nc = consent["login_national_code"]
+    if consent["kind"] == "update":
+        changes = consent["changes"] or {}
+        _close(conn, consent, "UPDATED", now)
+        mandates.transition(
+            conn,
+            mandate,
+            mandate["status"],
+            mandates.INTERNAL_UPDATED,
+            actor="bank",
+            now=now,
+            extra={
+                "expiration_date": utc_from_ms(int(changes["expiration_date"])),
+                "max_daily_count": changes["max_daily_count"],
+                "max_monthly_count": changes["max_monthly_count"],
+                "max_amount": changes["max_amount"],
+                "daily_max_amount": changes["daily_max_amount"],
+                "redirect_url": consent["redirect_url"],
+            },
+            data={"changes": changes},
+        )
+        return PageResult(302, location=back_url(consent, mandate, "UPDATED", None))
+    deposits = eligible_deposits(conn, login_nc, _bank_key(mandate))
+    chosen = next((d for d in deposits if d["iban"] == deposit_iban), None)
+    if chosen is None and deposit_iban is None and len(deposits) == 1:
+        chosen = deposits[0]
+    if chosen is None:
+        return PageResult(
+            200, render_approve(consent, mandate, deposits, "یک سپرده را انتخاب کنید.")
+        )
+    card = conn.execute(
+        select(world_cards.c.number)
+        .where(and_(world_cards.c.deposit_iban == chosen["iban"], world_cards.c.status == "ACTIVE"))
+        .limit(1)
+    ).scalar_one_or_none()
+    _close(conn, consent, "CREATED", now)
+    mandates.transition(
+        conn,
+        mandate,
+        "WAITING_FOR_CONFIRM",
+        mandates.INTERNAL_WAITING,
+        actor="bank",
+        now=now,
+        extra={
+            "deposit_iban": chosen["iban"],
+            "deposit_number": chosen["deposit_number"],
+            "card_number": card,
+            "owner_national_code": login_nc,
+            "national_code": mandate["national_code"] or login_nc,
+        },
+    )
+    return PageResult(302, location=back_url(consent, mandate, "CREATED", None))
+
+
+def show(conn: Connection, token: str, session: str | None, now: datetime) -> PageResult:
+    loaded = _load(conn, token)
+    if loaded is None:
+        return PageResult(404, page_message("صفحه یافت نشد", "این درخواست معتبر نیست."))
+    consent, mandate = loaded
+    done = _closed_or_expired(conn, consent, mandate, now)
+    if done is not None:
+        return done
+    if consent["stage"] == "LOGGED_IN" and session and _hash(session) == consent["session_hash"]:
+        deposits = (
+            []
+            if consent["kind"] == "update"
+            else eligible_deposits(conn, consent["login_national_code"], _bank_key(mandate))
+        )
+        return PageResult(200, render_approve(consent, mandate, deposits, None))
+    return PageResult(200, render_login(consent, mandate, None))
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+_CSS = """
+*{box-sizing:border-box}body{margin:0;font-family:Vazirmatn,Tahoma,'Segoe UI',sans-serif;
+background:#eef2f7;color:#1d2733;line-height:1.8}main{max-width:28rem;margin:0 auto;padding:1rem}
+.card{background:#fff;border-radius:12px;box-shadow:0 2px 10px rgba(0,0,0,.08);padding:1.25rem;
+margin-bottom:1rem}h1{font-size:1.2rem;margin:0 0 .5rem}h2{font-size:1rem;margin:0 0 .5rem}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:0}dt{color:#5b6775}
+dd{margin:0;font-weight:600}label{display:block;margin:.6rem 0 .2rem}input[type=text],
+input[type=tel]{width:100%;padding:.7rem;border:1px solid #c5ced8;border-radius:8px;
+font-size:1rem;direction:ltr;text-align:left}button{width:100%;padding:.8rem;border:0;
+border-radius:8px;font-size:1rem;margin-top:.8rem;cursor:pointer}.ok{background:#0a7d4f;color:#fff}
+.no{background:#e9edf2;color:#8a1c1c}.err{background:#fdecec;color:#8a1c1c;padding:.6rem;
+border-radius:8px}.dep{display:flex;gap:.5rem;align-items:center;padding:.5rem;border:1px solid
+#d8dee5;border-radius:8px;margin:.3rem 0}.muted{color:#5b6775;font-size:.9rem}
+"""
+
+
+def _jalali(value: datetime) -> str:
+    local = as_utc(value).astimezone(TEHRAN)
+    return str(JalaliDateTime(local.replace(tzinfo=None)).strftime("%Y/%m/%d"))  # type: ignore[no-untyped-call]
+
+
+def _rials(value: int | None) -> str:
+    return "نامحدود" if value is None else f"{value:,} ریال"
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html><html lang="fa" dir="rtl"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
+
+
+def page_message(title: str, text: str) -> str:
+    return _page(
+        title, f'<div class="card"><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></div>'
+    )
+
+
+def _terms(consent: RowMapping, mandate: RowMapping) -> str:
+    bank = by_payman_code(mandate["bank_code"])
+    bank_name = bank.name_fa if bank else mandate["bank_code"]
+    changes: dict[str, Any] = dict(consent["changes"] or {}) if consent["kind"] == "update" else {}
+    expiration = (
+        utc_from_ms(int(changes["expiration_date"])) if changes else mandate["expiration_date"]
+    )
+    daily = changes.get("max_daily_count", mandate["max_daily_count"])
+    monthly = (
+        changes.get("max_monthly_count", mandate["max_monthly_count"])
+        if changes
+        else mandate["max_monthly_count"]
+    )
+    max_amount = (
+        changes.get("max_amount", mandate["max_amount"]) if changes else mandate["max_amount"]
+    )
+    daily_amount = (
+        changes.get("daily_max_amount", mandate["daily_max_amount"])
+        if changes
+        else mandate["daily_max_amount"]
+    )
+    title = (
+        "ویرایش قرارداد پرداخت مستقیم"
+        if consent["kind"] == "update"
+        else "قرارداد پرداخت مستقیم (پیمان)"
+    )
+    rows = [
+        ("بانک", bank_name),
+        ("کد پیمان", mandate["payman_code"]),
+        ("تاریخ شروع", _jalali(mandate["start_date"])),
+        ("تاریخ پایان", _jalali(expiration)),
+        ("سقف مبلغ هر تراکنش", _rials(max_amount)),
+        ("سقف مبلغ روزانه", _rials(daily_amount)),
+        ("سقف تعداد تراکنش روزانه", str(daily)),
+        ("سقف تعداد تراکنش ماهانه", "نامحدود" if monthly is None else str(monthly)),
+    ]
+    dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows)
+    return (
+        f'<div class="card"><h1>{html.escape(title)}</h1>'
+        '<p class="muted">با تایید این قرارداد به پذیرنده اجازه می‌دهید در محدوده‌های زیر '
+        "از سپرده شما برداشت کند.</p>"
+        f'<dl id="terms">{dl}</dl></div>'
+    )
+
+
+def render_login(consent: RowMapping, mandate: RowMapping, error: str | None) -> str:
+    err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
+    token = html.escape(consent["token"])
+    form = (
+        '<div class="card"><h2>ورود به بانک</h2>'
+        f"{err}"
+        '<form method="post" action="/payman-bank/oauth/login" id="login">'
+        f'<input type="hidden" name="boom_token" value="{token}">'
+        '<label for="national_code">کد ملی</label>'
+        '<input type="text" inputmode="numeric" id="national_code" name="national_code" '
+        'autocomplete="off" required maxlength="10">'
+        '<label for="mobile">شماره همراه</label>'
+        '<input type="tel" id="mobile" name="mobile" autocomplete="off" required maxlength="13">'
+        '<button class="ok" type="submit" id="login-submit">ورود</button></form>'
+        '<form method="post" action="/payman-bank/oauth/decide">'
+        f'<input type="hidden" name="boom_token" value="{token}">'
+        '<input type="hidden" name="action" value="cancel">'
+        '<button class="no" type="submit" id="cancel-login">انصراف</button></form></div>'
+    )
+    return _page("ورود به بانک", _terms(consent, mandate) + form)
+
+
+def render_approve(
+    consent: RowMapping, mandate: RowMapping, deposits: list[RowMapping], error: str | None
+) -> str:
+    err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
+    token = html.escape(consent["token"])
+    if consent["kind"] == "update":
+        choice = f'<p>سپرده: <b dir="ltr">{html.escape(mandates.mask_deposit(mandate["deposit_number"]) or "")}</b></p>'
+    else:
+        items = []
+        for i, d in enumerate(deposits):
+            checked = " checked" if i == 0 else ""
+            items.append(
+                f'<label class="dep"><input type="radio" name="deposit" value="{html.escape(d["iban"])}"'
+                f'{checked}><span dir="ltr">{html.escape(d["deposit_number"])}</span></label>'
+            )
+        choice = "<h2>انتخاب سپرده</h2>" + "".join(items)
+    body = (
+        '<div class="card">'
+        f"{err}"
+        '<form method="post" action="/payman-bank/oauth/decide" id="approve">'
+        f'<input type="hidden" name="boom_token" value="{token}">{choice}'
+        '<button class="ok" type="submit" name="action" value="approve" id="approve-submit">'
+        "تایید قرارداد</button>"
+        '<button class="no" type="submit" name="action" value="cancel" id="cancel">انصراف</button>'
+        "</form></div>"
+    )
+    return _page("تایید قرارداد", _terms(consent, mandate) + body)

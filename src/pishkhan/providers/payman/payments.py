@@ -1,0 +1,475 @@
+"""Pay (direct debit) and its trace; settling and reversing payments (sandbox controls).
+
+One pay is one transaction: the mandate row is locked (``FOR UPDATE``; SQLite serializes
+writers), every rule is checked against it, the person's deposit is debited with a conditional
+UPDATE (``balance >= amount``), the transaction row claims ``(merchant, trace_id)`` (a unique
+constraint: a concurrent duplicate fails and debits nothing), the ledger gets its two entries
+and the mandate's counters move. A refusal raises before anything is written, except the
+bank-side failures (003 insufficient balance, a forced FAILED), which record a failed
+transaction under the trace id.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from pishkhan.core.clock import TEHRAN
+from pishkhan.iran.banks import by_payman_code
+from pishkhan.world.tables import world_deposits
+
+from . import ledger, limits, sandbox
+from .errors import PaymanError, invalid
+from .mandates import mask_card, mask_deposit
+from .merchants import Merchant
+from .schemas import as_utc, epoch_ms, get_amount, get_instant, get_str
+from .service import PaymanService
+from .tables import payman_forced_outcomes, payman_mandates, payman_transactions
+
+# The document's footnote: these banks book pays as PAYMAN_PAYMENT, the others as NORMAL.
+PAYMAN_PAYMENT_BANKS = frozenset({"BKMTIR", "MELIIR", "KESHIR", "BLUBIR"})
+FORCEABLE = ("SUCCEED", "FAILED", "TIMEOUT", "IN_PROGRESS")
+TRACE_MAX = 64
+BATCH_EPOCH = datetime(2020, 1, 1).date()
+
+
+@dataclass(frozen=True)
+class PayRequest:
+    trace_id: str
+    payman_id: str
+    amount: int
+    description: str
+    client_date: datetime | None
+    pay_id: str | None
+    commission: int | None
+
+
+class RecordedFailure(Exception):
+    """A bank-side failure recorded under the trace id: commit, then answer ``error``."""
+
+    def __init__(self, error: PaymanError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
+def parse_pay(body: dict[str, Any], now: datetime) -> PayRequest:
+    trace_id = get_str(body, "trace_id", "trace_id", required=True, max_len=TRACE_MAX)
+    payman_id = get_str(body, "payman_id", "payman_id", required=True)
+    amount = get_amount(body, "amount", "amount", required=True, code="027")
+    description = get_str(body, "description", "description") or ""
+    client_date = get_instant(body, "client_transaction_date", "client_transaction_date", now=now)
+    pay_id = get_str(body, "pay_id", "pay_id")
+    commission = get_amount(body, "commission_amount", "commission_amount", code="027")
+    assert trace_id and payman_id and amount is not None
+    if amount <= 0:
+        raise PaymanError("027", reference="amount")
+    return PayRequest(trace_id, payman_id, amount, description, client_date, pay_id, commission)
+
+
+def transaction_type(bank_code: str) -> str:
+    return "PAYMAN_PAYMENT" if bank_code in PAYMAN_PAYMENT_BANKS else "NORMAL"
+
+
+def batch_id(bank_code: str, now_tehran: datetime) -> int:
+    bank = by_payman_code(bank_code)
+    index = sorted(sandbox.bank_codes()).index(bank_code) + 1 if bank else 0
+    return ((now_tehran.date() - BATCH_EPOCH).days + 1) * 100 + index
+
+
+def _reference(now_ms: int) -> str:
+    return f"{now_ms:013d}{secrets.randbelow(10_000_000):07d}"
+
+
+def _take_forced(conn: Connection, payman_id: str) -> str | None:
+    row = (
+        conn.execute(
+            select(payman_forced_outcomes)
+            .where(
+                (payman_forced_outcomes.c.payman_id == payman_id)
+                | payman_forced_outcomes.c.payman_id.is_(None)
+            )
+            .order_by(payman_forced_outcomes.c.payman_id.is_(None), payman_forced_outcomes.c.id)
+            .limit(1)
+            .with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    if row["remaining"] is not None:
+        if row["remaining"] <= 1:
+            conn.execute(
+                delete(payman_forced_outcomes).where(payman_forced_outcomes.c.id == row["id"])
+            )
+        else:
+            conn.execute(
+                update(payman_forced_outcomes)
+                .where(payman_forced_outcomes.c.id == row["id"])
+                .values(remaining=row["remaining"] - 1)
+            )
+    return str(row["outcome"])
+
+
+def _check_mandate(
+    svc: PaymanService, merchant: Merchant, row: RowMapping | None, req: PayRequest, now: datetime
+) -> RowMapping:
+    if row is None:
+        raise PaymanError("2014")
+    if row["customer_id"] != merchant.customer_id:
+        raise PaymanError("2055")
+    bank_code = row["bank_code"]
+    if not merchant.may_use(bank_code):
+        raise PaymanError("2205")
+    state, rate = sandbox.bank_state(svc.rt.state, bank_code, "pay")
+    if state == "inaccessible":
+        raise PaymanError("2500")
+    if state == "unstable" and sandbox.unstable_fails(rate):
+        raise PaymanError("2000")
+    bank = by_payman_code(bank_code)
+    if (
+        bank is not None
+        and bank.pay_cutoff is not None
+        and bank.pay_cutoff.contains(now.astimezone(TEHRAN).time())
+    ):
+        raise PaymanError("2121")
+    status = row["status"]
+    expiration = as_utc(row["expiration_date"])
+    if status == "DEACTIVE":
+        raise PaymanError("2058")
+    if status == "CANCELLED":
+        raise PaymanError("2154")
+    if status == "EXPIRED" or (status == "ACTIVE" and expiration <= now):
+        raise PaymanError("2006")
+    if status != "ACTIVE":
+        raise PaymanError("2010")
+    if now < as_utc(row["start_date"]):
+        raise PaymanError("2005")
+    if req.client_date is not None:
+        if req.client_date < as_utc(row["start_date"]) - timedelta(minutes=10):
+            raise PaymanError("2059", reference="client_transaction_date")
+        if req.client_date > expiration:
+            raise PaymanError("2060", reference="client_transaction_date")
+        if req.client_date < now - timedelta(days=30):
+            raise PaymanError("2206", reference="client_transaction_date")
+        if req.client_date > now + timedelta(days=1):
+            raise PaymanError("2012", reference="client_transaction_date")
+    if req.pay_id:
+        raise PaymanError("1515", reference="pay_id")
+    if req.commission:
+        raise PaymanError("1516", reference="commission_amount")
+    return row
+
+
+def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    """Debit a mandate; raises PaymanError, or RecordedFailure after committing a failure."""
+    rt = svc.rt
+    now = rt.clock.now_utc()
+    req = parse_pay(body, now)
+    now_teh = now.astimezone(TEHRAN)
+    today = now_teh.date()
+    failure: PaymanError | None = None
+    with rt.db.write() as conn:
+        row = (
+            conn.execute(
+                select(payman_mandates)
+                .where(payman_mandates.c.payman_id == req.payman_id)
+                .with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        row = _check_mandate(svc, merchant, row, req, now)
+        if conn.execute(
+            select(payman_transactions.c.id).where(
+                and_(
+                    payman_transactions.c.customer_id == merchant.customer_id,
+                    payman_transactions.c.trace_id == req.trace_id,
+                )
+            )
+        ).first():
+            raise PaymanError("2049", reference="trace_id")
+        usage = limits.usage_of(row, today)
+        limits.check(row, usage, req.amount)
+        iban = row["deposit_iban"]
+        deposit = conn.execute(
+            select(world_deposits.c.status, world_deposits.c.bank).where(
+                world_deposits.c.iban == iban
+            )
+        ).first()
+        if deposit is None:
+            raise PaymanError("10110")
+        if deposit.status != "ACTIVE":
+            raise PaymanError("004")
+        outcome = "SUCCEED"
+        if sandbox.forced_outcomes_exist(rt.state):
+            outcome = _take_forced(conn, req.payman_id) or "SUCCEED"
+        status = outcome
+        error_code: str | None = None
+        if outcome == "SUCCEED":
+            debited = conn.execute(
+                update(world_deposits)
+                .where(and_(world_deposits.c.iban == iban, world_deposits.c.balance >= req.amount))
+                .values(balance=world_deposits.c.balance - req.amount)
+            ).rowcount
+            if debited != 1:
+                status, error_code = "BALANCE_FAILED", "003"
+        elif outcome == "FAILED":
+            error_code = "2072"
+        bank_code = row["bank_code"]
+        now_ms = int(now.timestamp() * 1000)
+        values = {
+            "customer_id": merchant.customer_id,
+            "mandate_id": row["id"],
+            "payman_id": req.payman_id,
+            "trace_id": req.trace_id,
+            "reference_id": _reference(now_ms),
+            "batch_id": batch_id(bank_code, now_teh),
+            "amount": req.amount,
+            "commission_amount": 0,
+            "description": req.description,
+            "pay_id": req.pay_id,
+            "status": status,
+            "error_code": error_code,
+            "transaction_type": transaction_type(bank_code),
+            "source_bank": bank_code,
+            "source_iban": iban,
+            "source_deposit": row["deposit_number"],
+            "destination_bank": bank_code,
+            "destination_deposit": ledger.settlement_deposit_number(
+                merchant.customer_id, bank_code
+            ),
+            "client_date": req.client_date,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            with conn.begin_nested():
+                txn_id = conn.execute(
+                    insert(payman_transactions).values(**values).returning(payman_transactions.c.id)
+                ).scalar_one()
+        except IntegrityError as exc:
+            raise PaymanError("2049", reference="trace_id") from exc
+        if error_code is not None:
+            failure = PaymanError(error_code)
+        else:
+            if status == "SUCCEED":
+                ledger.post_transfer(
+                    conn,
+                    transaction_id=txn_id,
+                    debit=ledger.deposit_account(iban),
+                    credit=ledger.merchant_account(merchant.customer_id, bank_code),
+                    amount=req.amount,
+                    kind="PAY",
+                    at=now,
+                )
+            conn.execute(
+                update(payman_mandates)
+                .where(payman_mandates.c.id == row["id"])
+                .values(**limits.counted(usage, req.amount, today))
+            )
+    if failure is not None:
+        raise RecordedFailure(failure)
+    return pay_json(values, now_ms)
+
+
+def pay_json(values: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    return {
+        "reference_id": values["reference_id"],
+        "trace_id": values["trace_id"],
+        "transaction_amount": values["amount"],
+        "transaction_time": now_ms,
+        "batch_id": values["batch_id"],
+        "commission_amount": values["commission_amount"],
+        "status": values["status"],
+        "details": [
+            {
+                "reference_id": values["reference_id"],
+                "trace_id": f"{values['trace_id']}_1",
+                "amount": values["amount"],
+                "transaction_time": now_ms,
+                "transaction_detail_type": "MAIN",
+                "status": values["status"],
+            }
+        ],
+        "is_over_draft": False,
+    }
+
+
+def pay_trace(
+    svc: PaymanService, merchant: Merchant, trace_id: str | None, day: str | None
+) -> dict[str, Any]:
+    if not trace_id:
+        raise invalid("trace-id", "The trace-id field is required.")
+    with svc.rt.db.read() as conn:
+        row = (
+            conn.execute(
+                select(payman_transactions, payman_mandates.c.card_number)
+                .join(payman_mandates, payman_mandates.c.id == payman_transactions.c.mandate_id)
+                .where(
+                    and_(
+                        payman_transactions.c.customer_id == merchant.customer_id,
+                        payman_transactions.c.trace_id == trace_id,
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise PaymanError("2021")
+    if day:
+        wanted = get_instant({"d": day}, "d", "date")
+        assert wanted is not None
+        created = as_utc(row["created_at"]).astimezone(TEHRAN).date()
+        if abs((wanted.astimezone(TEHRAN).date() - created).days) > 1:
+            raise PaymanError("2021")
+    out: dict[str, Any] = {
+        "currency": "IRR",
+        "description": row["description"],
+        "destination_bank": row["destination_bank"],
+        "destination_deposit": row["destination_deposit"],
+        "source_bank": row["source_bank"],
+        "source_deposit": mask_deposit(row["source_deposit"]),
+        "transaction_type": row["transaction_type"],
+    }
+    card = mask_card(row["card_number"])
+    if card:
+        out["card_number"] = card
+    out.update(
+        {
+            "error_type": row["error_code"] or "",
+            "reference_id": row["reference_id"],
+            "trace_id": row["trace_id"],
+            "transaction_amount": row["amount"],
+            "transaction_time": epoch_ms(row["created_at"]),
+            "batch_id": row["batch_id"],
+            "commission_amount": row["commission_amount"],
+            "status": row["status"],
+            "is_over_draft": False,
+        }
+    )
+    if row["reconcile_status"] is not None:
+        out["reconcile_status"] = row["reconcile_status"]
+    if row["pay_id"]:
+        out["pay_id"] = row["pay_id"]
+    return out
+
+
+# -- sandbox operations ------------------------------------------------------------------------
+
+
+def _txn_for_update(conn: Connection, reference: str) -> RowMapping:
+    row = (
+        conn.execute(
+            select(payman_transactions)
+            .where(
+                (payman_transactions.c.reference_id == reference)
+                | (payman_transactions.c.trace_id == reference)
+            )
+            .with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise PaymanError("2030")
+    return row
+
+
+def settle(conn: Connection, now: datetime, reference: str, outcome: str) -> dict[str, Any]:
+    """Finish an IN_PROGRESS/TIMEOUT payment as SUCCEED (debiting now) or FAILED."""
+    row = _txn_for_update(conn, reference)
+    if row["status"] not in ("IN_PROGRESS", "TIMEOUT"):
+        raise PaymanError("2031")
+    status = outcome
+    if outcome == "SUCCEED":
+        debited = conn.execute(
+            update(world_deposits)
+            .where(
+                and_(
+                    world_deposits.c.iban == row["source_iban"],
+                    world_deposits.c.balance >= row["amount"],
+                )
+            )
+            .values(balance=world_deposits.c.balance - row["amount"])
+        ).rowcount
+        if debited != 1:
+            status = "BALANCE_FAILED"
+        else:
+            ledger.post_transfer(
+                conn,
+                transaction_id=row["id"],
+                debit=ledger.deposit_account(row["source_iban"]),
+                credit=ledger.merchant_account(row["customer_id"], row["source_bank"]),
+                amount=row["amount"],
+                kind="PAY",
+                at=now,
+            )
+    conn.execute(
+        update(payman_transactions)
+        .where(payman_transactions.c.id == row["id"])
+        .values(
+            status=status, updated_at=now, error_code="003" if status == "BALANCE_FAILED" else None
+        )
+    )
+    return {"reference_id": row["reference_id"], "trace_id": row["trace_id"], "status": status}
+
+
+def reverse(conn: Connection, now: datetime, reference: str) -> dict[str, Any]:
+    """Reverse a SUCCEED payment: the money goes back to the person's deposit."""
+    row = _txn_for_update(conn, reference)
+    if row["status"] == "REVERSED":
+        raise PaymanError("2125")
+    if row["status"] != "SUCCEED":
+        raise PaymanError("2031")
+    conn.execute(
+        update(world_deposits)
+        .where(world_deposits.c.iban == row["source_iban"])
+        .values(balance=world_deposits.c.balance + row["amount"])
+    )
+    ledger.post_transfer(
+        conn,
+        transaction_id=row["id"],
+        debit=ledger.merchant_account(row["customer_id"], row["source_bank"]),
+        credit=ledger.deposit_account(row["source_iban"]),
+        amount=row["amount"],
+        kind="REVERSE",
+        at=now,
+    )
+    conn.execute(
+        update(payman_transactions)
+        .where(payman_transactions.c.id == row["id"])
+        .values(status="REVERSED", updated_at=now)
+    )
+    return {"reference_id": row["reference_id"], "trace_id": row["trace_id"], "status": "REVERSED"}
+
+
+def reconcile(
+    conn: Connection, now: datetime, reference: str, reconcile_status: int
+) -> dict[str, Any]:
+    row = _txn_for_update(conn, reference)
+    conn.execute(
+        update(payman_transactions)
+        .where(payman_transactions.c.id == row["id"])
+        .values(reconcile_status=reconcile_status, reconciled_at=now)
+    )
+    return {"reference_id": row["reference_id"], "reconcile_status": reconcile_status}
+
+
+__all__ = [
+    "FORCEABLE",
+    "UTC",
+    "RecordedFailure",
+    "pay",
+    "pay_trace",
+    "reconcile",
+    "reverse",
+    "settle",
+]

@@ -1,0 +1,322 @@
+"""Payman's HTTP surface: URL -> handler; parse the request, render the response."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from pishkhan import __version__
+from pishkhan.runtime import Runtime
+from pishkhan.web.openapi import ApiRoute, Op, build_document
+
+from . import consent, payments, reports
+from .errors import PaymanError
+from .openapi_spec import OPS, PAGE_OPS
+from .schemas import form_to_object, parse_body
+from .service import CLIENT_HEADERS, REPORT_HEADERS, PaymanService
+
+Handler = Callable[[Request], Awaitable[Response]]
+PERMISSIONS = [
+    {"id": 1, "name": "DIRECT_DEBIT", "display_name": "برداشت وجه"},
+    {"id": 2, "name": "BILL_PAY", "display_name": "پرداخت قبض"},
+]
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'{extra}"
+)
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _guard(fn: Handler) -> Handler:
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await fn(request)
+        except PaymanError as exc:
+            return exc.response()
+        except payments.RecordedFailure as exc:
+            return exc.error.response()
+
+    return wrapped
+
+
+def _page(result: consent.PageResult, *, post: bool) -> Response:
+    if result.location is not None:
+        response: Response = RedirectResponse(result.location, status_code=303 if post else 302)
+    else:
+        response = HTMLResponse(result.html, status_code=result.status)
+    origin = consent._origin(result.location) if result.location else ""
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = CSP.format(extra=f" {origin}" if origin else "")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def build(runtime: Runtime) -> list[BaseRoute]:
+    svc = PaymanService(runtime)
+
+    async def body_of(request: Request, *, required: bool = True) -> dict[str, Any]:
+        raw = await request.body()
+        return parse_body(raw, request.headers.get("content-type", ""), required=required)
+
+    async def health_probe(_request: Request) -> Response:
+        return Response(b"", status_code=200)
+
+    @_guard
+    async def token(request: Request) -> Response:
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "").lower()
+        data = parse_body(raw, ctype) if "json" in ctype else form_to_object(raw)
+        form = {k: str(v) for k, v in data.items() if not isinstance(v, dict | list)}
+        return _json(await run_in_threadpool(svc.issue_token, form))
+
+    async def auth(
+        request: Request, required: tuple[str, ...] = (), token_required: bool = True
+    ) -> Any:
+        return await run_in_threadpool(
+            svc.authenticate, request.headers, required, token_required=token_required
+        )
+
+    @_guard
+    async def create(request: Request) -> Response:
+        merchant = await auth(request, CLIENT_HEADERS)
+        body = await body_of(request)
+        location = await run_in_threadpool(svc.create, merchant, request.headers, body)
+        return Response(b"", status_code=302, headers={"Location": location})
+
+    @_guard
+    async def update(request: Request) -> Response:
+        merchant = await auth(request, CLIENT_HEADERS)
+        body = await body_of(request)
+        location = await run_in_threadpool(svc.update, merchant, request.headers, body)
+        return Response(b"", status_code=302, headers={"Location": location})
+
+    @_guard
+    async def get_id(request: Request) -> Response:
+        merchant = await auth(request)
+        q = request.query_params
+        code = q.get("payman_code") or q.get("payman-code") or q.get("paymanCode")
+        return _json(await run_in_threadpool(svc.get_id, merchant, code))
+
+    @_guard
+    async def create_trace(request: Request) -> Response:
+        merchant = await auth(request, CLIENT_HEADERS)
+        q = request.query_params
+        trace = q.get("trace-id") or q.get("trace_id") or q.get("traceId")
+        return _json(await run_in_threadpool(svc.create_trace, merchant, trace))
+
+    @_guard
+    async def status_change(request: Request) -> Response:
+        merchant = await auth(request, CLIENT_HEADERS)
+        body = await body_of(request)
+        return _json(await run_in_threadpool(svc.status_change, merchant, body))
+
+    @_guard
+    async def search(request: Request) -> Response:
+        merchant = await auth(request, REPORT_HEADERS, token_required=False)
+        body = await body_of(request)
+        return _json(await run_in_threadpool(svc.search, merchant, body))
+
+    @_guard
+    async def report(request: Request) -> Response:
+        merchant = await auth(request, REPORT_HEADERS, token_required=False)
+        payman_id = request.path_params["payman_id"]
+        return _json(await run_in_threadpool(svc.report, merchant, payman_id))
+
+    @_guard
+    async def pay(request: Request) -> Response:
+        merchant = await auth(request)
+        body = await body_of(request)
+        return _json(await run_in_threadpool(payments.pay, svc, merchant, body))
+
+    @_guard
+    async def pay_trace(request: Request) -> Response:
+        merchant = await auth(request, CLIENT_HEADERS)
+        q = request.query_params
+        trace = q.get("trace-id") or q.get("trace_id") or q.get("traceId")
+        return _json(
+            await run_in_threadpool(payments.pay_trace, svc, merchant, trace, q.get("date"))
+        )
+
+    @_guard
+    async def transactions(request: Request) -> Response:
+        merchant = await auth(request, REPORT_HEADERS, token_required=False)
+        body = await body_of(request)
+        return _json(await run_in_threadpool(reports.transactions, svc, merchant, body))
+
+    @_guard
+    async def merchant_transactions(request: Request) -> Response:
+        merchant = await auth(request, REPORT_HEADERS, token_required=False)
+        body = await body_of(request)
+        return _json(await run_in_threadpool(reports.merchant_transactions, svc, merchant, body))
+
+    @_guard
+    async def statistics(request: Request) -> Response:
+        merchant = await auth(request, REPORT_HEADERS, token_required=False)
+        body = await body_of(request)
+        return _json(await run_in_threadpool(reports.statistics, svc, merchant, body))
+
+    @_guard
+    async def health(request: Request) -> Response:
+        merchant = await auth(request, REPORT_HEADERS)
+        return _json(reports.health(svc, merchant))
+
+    @_guard
+    async def permissions(request: Request) -> Response:
+        await auth(request)
+        return _json(PERMISSIONS)
+
+    # -- the bank consent pages --------------------------------------------------------------
+
+    def _webview(request: Request) -> Response | None:
+        ua = request.headers.get("user-agent", "")
+        if "; wv)" in ua:
+            return _page(
+                consent.PageResult(
+                    403,
+                    consent.page_message(
+                        "مرورگر پشتیبانی نمی‌شود",
+                        "این صفحه باید در مرورگر باز شود و در وب‌ویو قابل استفاده نیست.",
+                    ),
+                ),
+                post=False,
+            )
+        return None
+
+    async def authorize(request: Request) -> Response:
+        refused = _webview(request)
+        if refused is not None:
+            return refused
+        token_ = request.query_params.get("boom_token", "")
+        session = request.cookies.get(consent.COOKIE)
+
+        def work() -> consent.PageResult:
+            with runtime.db.write() as conn:
+                return consent.show(conn, token_, session, runtime.clock.now_utc())
+
+        return _page(await run_in_threadpool(work), post=False)
+
+    async def login(request: Request) -> Response:
+        refused = _webview(request)
+        if refused is not None:
+            return refused
+        form = await request.form()
+        token_ = str(form.get("boom_token") or "")
+
+        def work() -> consent.PageResult | tuple[Any, Any, str]:
+            with runtime.db.write() as conn:
+                return consent.login(
+                    conn,
+                    token_,
+                    str(form.get("national_code") or ""),
+                    str(form.get("mobile") or ""),
+                    runtime.clock.now_utc(),
+                )
+
+        result = await run_in_threadpool(work)
+        if isinstance(result, consent.PageResult):
+            return _page(result, post=True)
+        _consent, _mandate, session = result
+        response = _page(
+            consent.PageResult(
+                303,
+                location=f"/payman-bank/oauth/authorize?boom_token={token_}&bank_id={_mandate['bank_code']}",
+            ),
+            post=True,
+        )
+        response.set_cookie(
+            consent.COOKIE,
+            session,
+            path="/payman-bank",
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def decide(request: Request) -> Response:
+        form = await request.form()
+        token_ = str(form.get("boom_token") or "")
+        action = str(form.get("action") or "")
+        deposit = form.get("deposit")
+        session = request.cookies.get(consent.COOKIE)
+
+        def work() -> consent.PageResult:
+            with runtime.db.write() as conn:
+                if action == "cancel":
+                    # Cancelling needs no sign-in (the login page offers it too).
+                    return consent.decide(
+                        conn, token_, session, action, None, runtime.clock.now_utc(), trusted=True
+                    )
+                return consent.decide(
+                    conn,
+                    token_,
+                    session,
+                    action,
+                    str(deposit) if deposit is not None else None,
+                    runtime.clock.now_utc(),
+                )
+
+        response = _page(await run_in_threadpool(work), post=True)
+        return response
+
+    handlers: dict[str, Handler] = {
+        "token": token,
+        "create": create,
+        "get_id": get_id,
+        "create_trace": create_trace,
+        "status_change": status_change,
+        "update": update,
+        "search": search,
+        "report": report,
+        "pay": pay,
+        "pay_trace": pay_trace,
+        "transactions": transactions,
+        "merchant_transactions": merchant_transactions,
+        "statistics": statistics,
+        "health": health,
+        "permissions": permissions,
+    }
+    routes: list[BaseRoute] = [Route("/", health_probe, methods=["GET", "HEAD"])]
+    for name, (path, method, op) in OPS.items():
+        routes.append(ApiRoute(path, handlers[name], methods=[method], op=op))
+    page_handlers: dict[str, Handler] = {"authorize": authorize, "login": login, "decide": decide}
+    for name, (path, method, op) in PAGE_OPS.items():
+        routes.append(ApiRoute(path, page_handlers[name], methods=[method], op=op))
+    return routes
+
+
+def openapi(runtime: Runtime) -> dict[str, Any]:
+    from .openapi_spec import COMPONENTS, DESCRIPTION
+
+    return build_document(
+        title="pishkhan Payman (direct debit)",
+        version=__version__,
+        description=DESCRIPTION,
+        routes=build_routes_for_doc(runtime),
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        extra_components=COMPONENTS,
+    )
+
+
+def build_routes_for_doc(_runtime: Runtime) -> list[Any]:
+    async def _noop(_request: Request) -> Response:
+        return Response()
+
+    out: list[Any] = []
+    for path, method, op in [*OPS.values(), *PAGE_OPS.values()]:
+        out.append(ApiRoute(path, _noop, methods=[method], op=op))
+    return out
+
+
+__all__ = ["Op", "build", "openapi"]
