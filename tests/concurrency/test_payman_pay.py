@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -182,6 +183,8 @@ def test_limits_and_trace_ids_hold_across_processes(
 
     # The same trace id sent concurrently debits once (on a fresh day's limit).
     sandbox_ops.advance(pg_runtime, 86400)
+    # Server processes re-read the shared sandbox clock at most every second.
+    time.sleep(1.5)
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(pay, ["same-trace"] * 20))
     counts = Counter(results)
