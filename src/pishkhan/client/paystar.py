@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pishkhan.client.base import (
     ApiError,
@@ -39,6 +39,7 @@ KEY_LIFETIME: Final = 24 * 3600.0
 REFRESH_MARGIN: Final = 60.0
 #: Statuses that mean "get a new API key and try again".
 TOKEN_STATUSES: Final = frozenset({4, 5})
+M = TypeVar("M", bound=BaseModel)
 
 
 def _tehran() -> Any:
@@ -96,12 +97,23 @@ def _data(response: httpx.Response) -> Any:
     return body.get("data")
 
 
+def _parse(model: type[M], response: httpx.Response) -> M:
+    """``data`` of a status-1 answer as ``model``; a malformed one is a :class:`TransportError`."""
+    data = _data(response)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise TransportError(
+            f"HTTP {response.status_code}: unexpected Paystar data: {data!r:.200}"
+        ) from exc
+
+
 def parse_api_key(response: httpx.Response) -> ApiKey:
-    return ApiKey.model_validate(_data(response))
+    return _parse(ApiKey, response)
 
 
 def parse_match(response: httpx.Response) -> MatchResult:
-    return MatchResult.model_validate(_data(response))
+    return _parse(MatchResult, response)
 
 
 def _as_date(value: date | str) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from paystar_sdk_support import Creds, create_customer, seed_world
+from paystar_sdk_support import App, create_app, seed_world
 
 from pishkhan.runtime import Runtime
 
 
 @pytest.fixture
-def creds(runtime: Runtime) -> Creds:
+def creds(runtime: Runtime) -> App:
     seed_world(runtime)
-    return create_customer(runtime, "sdk")
+    return create_app(runtime, "sdk")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from paystar_sdk_support import Creds, create_customer
+from paystar_sdk_support import App, balance, create_app
 
 from pishkhan.client.paystar import (
     TEHRAN,
@@ -22,35 +22,21 @@ from pishkhan.control import paystar as paystar_control
 from pishkhan.control import sandbox_ops
 from pishkhan.runtime import Runtime
 from pishkhan.tenants import service as tenants
-from pishkhan.tenants.tables import wallets
 from pishkhan.world import fixtures as F
 
 BASE = "http://127.0.0.1"
 ALI_BIRTH = date(1981, 6, 21)
 
 
-def wallet(runtime: Runtime, customer_id: int) -> int:
-    from sqlalchemy import select
-
-    with runtime.db.read() as conn:
-        return int(
-            conn.execute(
-                select(wallets.c.balance).where(
-                    wallets.c.customer_id == customer_id, wallets.c.wallet == "paystar.open_banking"
-                )
-            ).scalar_one()
-        )
-
-
 @pytest.fixture
-def sdk(client: Any, creds: Creds) -> Iterator[PaystarClient]:
-    yield PaystarClient(**creds.kwargs(), base_url=BASE, http_client=client)
+def sdk(client: Any, creds: App) -> Iterator[PaystarClient]:
+    yield PaystarClient(**creds.refresh_body(), base_url=BASE, http_client=client)
 
 
 def test_sync_every_endpoint_with_one_automatic_refresh(
-    sdk: PaystarClient, runtime: Runtime, creds: Creds
+    sdk: PaystarClient, runtime: Runtime, creds: App
 ) -> None:
-    before = wallet(runtime, creds.customer_id)
+    before = balance(runtime, creds.customer_id)
     assert sdk.match_mobile_national_id(F.NC_OK, F.MOBILE_OK) == MatchResult(is_matched=True)
     assert sdk.match_mobile_national_id(F.NC_FEMALE, F.MOBILE_OK).is_matched is False
     assert sdk.match_card_national_id(F.NC_OK, F.CARD_ACTIVE, ALI_BIRTH).is_matched is True
@@ -58,7 +44,7 @@ def test_sync_every_endpoint_with_one_automatic_refresh(
     assert sdk.match_iban_national_id(F.NC_OK, F.IBAN_ACTIVE, ALI_BIRTH).is_matched is True
     assert sdk.match_iban_national_id(F.NC_OK, F.IBAN_UNKNOWN, ALI_BIRTH).is_matched is False
     assert sdk.auth.refreshes == 1
-    assert wallet(runtime, creds.customer_id) == before - 2 * 15_000 - 4 * 20_000
+    assert balance(runtime, creds.customer_id) == before - 2 * 15_000 - 4 * 20_000
 
 
 def test_refresh_api_key_returns_the_key_and_its_expiry(
@@ -85,16 +71,16 @@ def test_expired_key_is_refreshed_and_the_call_retried(
     assert sdk.auth.refreshes == 2 and sdk.auth.api_key != first
 
 
-def test_a_wrong_cached_key_is_replaced(client: Any, creds: Creds) -> None:
-    sdk = PaystarClient(**creds.kwargs(), base_url=BASE, http_client=client, api_key="stale.key",
+def test_a_wrong_cached_key_is_replaced(client: Any, creds: App) -> None:
+    sdk = PaystarClient(**creds.refresh_body(), base_url=BASE, http_client=client, api_key="stale.key",
                         api_key_expire_date="2999-01-01 00:00:00")  # fmt: skip
     assert sdk.auth.pending(0.0) is None
     assert sdk.match_mobile_national_id(F.NC_OK, F.MOBILE_OK).is_matched
     assert sdk.auth.refreshes == 1
 
 
-def test_the_key_is_renewed_before_it_expires(creds: Creds) -> None:
-    auth = PaystarAuth(**creds.kwargs())
+def test_the_key_is_renewed_before_it_expires(creds: App) -> None:
+    auth = PaystarAuth(**creds.refresh_body())
     assert auth.pending(0.0) is not None  # no key yet
     now = datetime(2030, 1, 1, 12, 0, tzinfo=TEHRAN).timestamp()
     from pishkhan.client.paystar import ApiKey
@@ -116,7 +102,7 @@ class _Tamper(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def _setup(runtime: Runtime, creds: Creds, status: int) -> dict[str, Any]:
+def _setup(runtime: Runtime, creds: App, status: int) -> dict[str, Any]:
     """Bring about ``status``; returns client keyword overrides (and a national_id)."""
 
     def write(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -160,44 +146,46 @@ MESSAGES = {
 }
 
 
-def test_sync_failures_raise_paystar_error(client: Any, runtime: Runtime, creds: Creds) -> None:
+def test_sync_failures_raise_paystar_error(client: Any, runtime: Runtime, creds: App) -> None:
     for status in (0, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13):
-        fresh = create_customer(runtime, f"sdk-{status}")
+        fresh = create_app(runtime, f"sdk-{status}")
         overrides = _setup(runtime, fresh, status)
         national_id = overrides.pop("national_id", F.NC_OK)
-        sdk = PaystarClient(**{**fresh.kwargs(), **overrides}, base_url=BASE, http_client=client)
-        before = wallet(runtime, fresh.customer_id)
+        sdk = PaystarClient(
+            **{**fresh.refresh_body(), **overrides}, base_url=BASE, http_client=client
+        )
+        before = balance(runtime, fresh.customer_id)
         with pytest.raises(PaystarError) as caught:
             sdk.match_mobile_national_id(national_id, F.MOBILE_OK)
         err = caught.value
         assert (err.status, err.code, err.message) == (status, str(status), MESSAGES[status])
         assert err.status_code == (500 if status == 0 else 200)
         assert err.body == {"status": status, "data": None, "message": MESSAGES[status]}
-        assert wallet(runtime, fresh.customer_id) == before
+        assert balance(runtime, fresh.customer_id) == before
         paystar_control.clear(runtime)
 
 
-def test_a_persistently_wrong_key_raises_status_4(client: Any, creds: Creds) -> None:
+def test_a_persistently_wrong_key_raises_status_4(client: Any, creds: App) -> None:
     http = httpx.Client(base_url=BASE, transport=_Tamper(client._transport))
-    sdk = PaystarClient(**creds.kwargs(), base_url=BASE, http_client=http)
+    sdk = PaystarClient(**creds.refresh_body(), base_url=BASE, http_client=http)
     with pytest.raises(PaystarError) as caught:
         sdk.match_mobile_national_id(F.NC_OK, F.MOBILE_OK)
     assert (caught.value.status, caught.value.message) == (4, MESSAGES[4])
     assert sdk.auth.refreshes == 2  # first use, then once more after the rejection
 
 
-def test_non_paystar_answer_is_a_transport_error(client: Any, creds: Creds) -> None:
+def test_non_paystar_answer_is_a_transport_error(client: Any, creds: App) -> None:
     from pishkhan.client.base import TransportError
 
-    sdk = PaystarClient(**creds.kwargs(), base_url=BASE + "/nowhere", http_client=client)
+    sdk = PaystarClient(**creds.refresh_body(), base_url=BASE + "/nowhere", http_client=client)
     with pytest.raises(TransportError):
         sdk.refresh_api_key()
 
 
 @pytest.fixture
-async def async_sdk(app: Any, creds: Creds) -> Any:
+async def async_sdk(app: Any, creds: App) -> Any:
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-    async with AsyncPaystarClient(**creds.kwargs(), base_url=BASE, http_client=http) as sdk:
+    async with AsyncPaystarClient(**creds.refresh_body(), base_url=BASE, http_client=http) as sdk:
         yield sdk
 
 
@@ -215,7 +203,7 @@ async def test_async_every_endpoint(async_sdk: AsyncPaystarClient, runtime: Runt
 
 
 async def test_async_errors_and_ip_allowlist(
-    async_sdk: AsyncPaystarClient, runtime: Runtime, creds: Creds
+    async_sdk: AsyncPaystarClient, runtime: Runtime, creds: App
 ) -> None:
     with pytest.raises(PaystarError) as caught:
         await async_sdk.match_card_national_id(F.NC_OK, "1234", ALI_BIRTH)
@@ -231,3 +219,53 @@ async def test_async_errors_and_ip_allowlist(
     with pytest.raises(PaystarError) as caught:
         await async_sdk.match_mobile_national_id(F.NC_OK, F.MOBILE_OK)
     assert caught.value.status == 7
+
+
+async def test_async_wrong_cached_key_is_refreshed_on_status_4(
+    app: Any, runtime: Runtime, creds: App
+) -> None:
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
+    async with AsyncPaystarClient(
+        **creds.refresh_body(), base_url=BASE, http_client=http, api_key="stale.key",
+        api_key_expire_date="2999-01-01 00:00:00",
+    ) as sdk:  # fmt: skip
+        assert sdk.auth.pending(0.0) is None
+        before = balance(runtime, creds.customer_id)
+        assert (await sdk.match_iban_national_id(F.NC_OK, F.IBAN_ACTIVE, ALI_BIRTH)).is_matched
+        assert sdk.auth.refreshes == 1 and sdk.auth.api_key != "stale.key"
+        assert balance(runtime, creds.customer_id) == before - 20_000  # the retry, charged once
+
+
+def _answering(body: Any, status_code: int = 200) -> httpx.Client:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("refresh-api-key"):
+            key = {"api_key": "k", "api_key_expire_date": "2999-01-01 00:00:00"}
+            return httpx.Response(200, json={"status": 1, "data": key, "message": "ok"})
+        return httpx.Response(status_code, json=body)
+
+    return httpx.Client(base_url=BASE, transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": 1, "data": None, "message": "درخواست با موفقیت انجام شد"},
+        {"status": 1, "data": {"matched": True}, "message": "درخواست با موفقیت انجام شد"},
+        {"status": "1", "data": {"is_matched": True}, "message": "درخواست با موفقیت انجام شد"},
+        [1, 2],
+    ],
+)
+def test_an_unreadable_answer_is_a_transport_error(body: Any) -> None:
+    from pishkhan.client.base import TransportError
+
+    sdk = PaystarClient("1", "p", "r", base_url=BASE, http_client=_answering(body))
+    with pytest.raises(TransportError):
+        sdk.match_mobile_national_id(F.NC_OK, F.MOBILE_OK)
+
+
+def test_status_1_with_an_http_error_is_a_paystar_error() -> None:
+    body = {"status": 1, "data": {"is_matched": True}, "message": "x"}
+    sdk = PaystarClient("1", "p", "r", base_url=BASE, http_client=_answering(body, 502))
+    with pytest.raises(PaystarError) as caught:
+        sdk.match_mobile_national_id(F.NC_OK, F.MOBILE_OK)
+    assert (caught.value.status, caught.value.status_code) == (1, 502)

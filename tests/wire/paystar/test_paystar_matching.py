@@ -59,7 +59,7 @@ CASES: list[tuple[str, dict[str, Any], bool]] = [
     (IBAN, {"national_id": F.NC_FEMALE, "iban": F.IBAN_JOINT, "birth_date": MARYAM_BIRTH}, True),
     (IBAN, {"national_id": F.NC_FEMALE, "iban": F.IBAN_ACTIVE, "birth_date": MARYAM_BIRTH}, False),
     (IBAN, {"national_id": F.NC_OK, "iban": F.IBAN_UNKNOWN, "birth_date": ALI_BIRTH}, False),
-    (IBAN, {"national_id": F.NC_OK, "iban": F.IBAN_ACTIVE[2:], "birth_date": "1981/06/21"}, True),
+    (IBAN, {"national_id": F.NC_OK, "iban": F.IBAN_ACTIVE[2:], "birth_date": ALI_BIRTH}, True),
 ]
 
 
@@ -152,13 +152,16 @@ def test_refresh_keeps_earlier_keys_but_rotation_revokes_them(
     assert post(admin, MOBILE, rotated, new_key, **MOBILE_OK_FIELDS).json() == matched(True)
 
 
-def test_unknown_application_is_status_2(client: Any, app_creds: App, api_key: str) -> None:
+def test_unknown_application_is_status_2(
+    client: Any, runtime: Runtime, app_creds: App, api_key: str
+) -> None:
     r = client.post(
         MOBILE,
         json={"application_id": "1", "access_password": "x", **MOBILE_OK_FIELDS},
         headers={"Authorization": f"Bearer {api_key}"},
     )
     assert (r.status_code, r.json()) == (200, _failure(2, "برنامه یافت نشد"))
+    assert_not_charged(runtime, app_creds, [])  # no application: nothing to record against
 
 
 def test_disabled_customer_is_status_3(
@@ -250,6 +253,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any]]] = [
     (CARD, {"national_id": F.NC_OK, "card_number": F.CARD_ACTIVE}),
     (IBAN, {"national_id": F.NC_OK, "iban": "IR000000000000000000000000", "birth_date": ALI_BIRTH}),
     (IBAN, {"national_id": F.NC_OK, "birth_date": ALI_BIRTH}),
+    # birth_date is the document's `date_format Y-m-d`, read as strictly as Laravel does.
+    *[(path, {"national_id": F.NC_OK, field: value, "birth_date": born})
+      for path, field, value in ((CARD, "card_number", F.CARD_ACTIVE),
+                                 (IBAN, "iban", F.IBAN_ACTIVE))
+      for born in ("1981/06/21", "1981-6-21", "1981-06-21 00:00:00", "1981-06-21T00:00:00",
+                   "۱۹۸۱-۰۶-۲۱", "21-06-1981", "1360-03-31", 19810621)],
 ]  # fmt: skip
 
 
@@ -349,3 +358,74 @@ def test_control_rejects_unknown_targets_and_faults(admin: Any) -> None:
 
 def test_get_is_not_allowed(client: Any) -> None:
     assert client.get(MOBILE).status_code == 405
+
+
+def test_checks_run_in_the_documented_order(
+    admin: Any, runtime: Runtime, app_creds: App, issue_key: Callable[[App], str]
+) -> None:
+    """Every failure condition at once; lifting them one by one walks docs/paystar.md's order:
+    2 -> 3 -> 4 -> 5 -> 6 -> 7 -> 12 -> 8 -> 10 -> 9 -> 11 -> 8 (daily limit) -> 1."""
+    ref = f"/_pishkhan/v1/customers/{app_creds.slug}"
+    faults = "/_pishkhan/v1/paystar/faults"
+    sandbox_ops.freeze(runtime, "2025-03-01T23:00:00")
+    old_key = issue_key(app_creds)  # expired from 2025-03-02 23:00:00 on
+    sandbox_ops.freeze(runtime, "2025-03-02T23:30:00")
+    key = issue_key(app_creds)
+    r = admin.post(ref + "/prices", json={"surface": "paystar", "service": "mobile-national-id",
+                                          "price": 15_000, "daily_limit": 1})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert post(admin, MOBILE, app_creds, key, **MOBILE_OK_FIELDS).json() == matched(True)
+    spent = balance(runtime, app_creds.customer_id)
+    assert spent == OPENING - 15_000
+    # Now break everything.
+    admin.post(ref + "/status", json={"status": "disabled"})
+    admin.patch(ref, json={"paystar_allowed_ips": ["203.0.113.0/24"], "paystar_services": []})
+    r = admin.post(ref + "/topup", json={"wallet": "paystar.open_banking", "amount": -spent})
+    assert r.status_code == 200, r.text
+    admin.put(faults, json={"target": "mobile-national-id", "fault": "upstream_error"})
+    wrong_password = App(app_creds.customer_id, app_creds.slug, app_creds.application_id,
+                         "wrong", "")  # fmt: skip
+    unknown = App(0, "", "999999999", "wrong", "")
+    fields: dict[str, Any] = {"national_id": "0000000002", "mobile_number": F.MOBILE_OK}
+
+    def status(app: App, api_key: str | None) -> int:
+        r = post(admin, MOBILE, app, api_key, **fields)
+        assert r.status_code == 200 and r.json()["data"] is None, r.text
+        return int(r.json()["status"])
+
+    assert status(unknown, None) == 2
+    assert status(wrong_password, None) == 3
+    admin.post(ref + "/status", json={"status": "active"})
+    assert status(wrong_password, None) == 4
+    assert status(wrong_password, old_key) == 5
+    assert status(wrong_password, key) == 6
+    assert status(app_creds, key) == 7
+    admin.patch(ref, json={"paystar_allowed_ips": []})
+    assert status(app_creds, key) == 12
+    admin.patch(ref, json={"paystar_services": ["card-national-id"]})
+    assert status(app_creds, key) == 8
+    admin.patch(ref, json={"paystar_services": ["mobile-national-id"]})
+    assert status(app_creds, key) == 10
+    fields["national_id"] = F.NC_OK
+    assert status(app_creds, key) == 9
+    admin.post(ref + "/topup", json={"wallet": "paystar.open_banking", "amount": spent})
+    assert status(app_creds, key) == 11
+    admin.delete(faults)
+    assert status(app_creds, key) == 8  # the daily limit, counted when charging
+    assert balance(runtime, app_creds.customer_id) == spent
+    assert [e[1] for e in usage(runtime, app_creds.customer_id)] == [
+        "success",
+        "application_not_active",
+        "wrong_token",
+        "expired_token",
+        "wrong_password",
+        "ip_not_allowed",
+        "settings_not_found",
+        "service_not_enabled",
+        "invalid_input",
+        "insufficient_funds",
+        "provider_error",
+        "daily_limit",
+    ]
+    sandbox_ops.freeze(runtime, "2025-03-03T00:00:01")  # a new Tehran day
+    assert post(admin, MOBILE, app_creds, key, **fields).json() == matched(True)

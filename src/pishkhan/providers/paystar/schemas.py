@@ -55,18 +55,23 @@ class MobileNationalIdRequest(Credentials):
     )
 
 
+def _birth_date_field() -> Any:
+    return Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="تاریخ تولد میلادی, exactly Y-m-d (e.g. 1981-06-21), not in the future",
+    )
+
+
 class CardNationalIdRequest(Credentials):
     national_id: StrOrInt = Field(description="کد ملی")
     card_number: StrOrInt = Field(description="شماره کارت: 16 digits, Luhn-valid")
-    birth_date: str = Field(
-        description="تاریخ تولد میلادی, Y-m-d (e.g. 1981-06-21; yyyy/mm/dd also accepted)"
-    )
+    birth_date: str = _birth_date_field()
 
 
 class IbanNationalIdRequest(Credentials):
     national_id: StrOrInt = Field(description="کد ملی")
     iban: str = Field(description="شبا: IR + 24 digits (the 24 digits alone are accepted)")
-    birth_date: str = Field(description="تاریخ تولد میلادی, Y-m-d")
+    birth_date: str = _birth_date_field()
 
 
 class ApiKeyData(BaseModel):

@@ -11,9 +11,10 @@ info-matching/*
     10 malformed body or missing ``application_id``/``access_password`` -> 2 -> 3 ->
     4 missing, forged or foreign ``Authorization: Bearer`` key -> 5 expired key -> 6 -> 7 ->
     12 no open-banking settings (no services configured, or no open-banking wallet) ->
-    8 this service not enabled (not in the application's services, disabled price rule, or its
-    daily limit reached) -> 10 invalid national id, mobile, card, IBAN or birth date ->
+    8 this service not enabled (not in the application's services, or its price rule
+    disabled) -> 10 invalid national id, mobile, card, IBAN or birth date ->
     9 wallet credit below the price -> 11 upstream provider failing (sandbox fault) ->
+    8 the service's daily limit reached (counted when charging) ->
     1 with ``is_matched`` from the world, charged to the ``paystar.open_banking`` wallet.
 
 A matching call runs in one transaction: the world lookup, the debit and the usage record
@@ -23,6 +24,7 @@ commit together. Failures after the application is identified are recorded as un
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +38,6 @@ from pishkhan.core.ids import verify_secret
 from pishkhan.iran import (
     InvalidIdentifier,
     parse_card_number,
-    parse_gregorian,
     parse_iban,
     parse_mobile,
     parse_national_code,
@@ -183,16 +184,23 @@ def _required(body: dict[str, Any], name: str) -> str:
     return value
 
 
+#: The document's ``date_format Y-m-d`` (a Laravel rule: the value must read back exactly in that
+#: format, so ``1981/06/21``, ``1981-6-21`` or a time part are refused).
+_BIRTH_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def _birth_date(body: dict[str, Any], today: date) -> str:
-    """The Gregorian ``birth_date`` as the registry's Jalali ``YYYYMMDD``."""
+    """The Gregorian ``birth_date`` (strictly ``Y-m-d``) as the registry's Jalali ``YYYYMMDD``."""
     raw = _required(body, "birth_date")
+    if not _BIRTH_DATE.fullmatch(raw):
+        raise PaystarFailure(Status.INVALID_INPUT)
     try:
-        born = parse_gregorian(raw)
-        if born > today or born.year < 1900:
-            raise PaystarFailure(Status.INVALID_INPUT)
-        return to_jalali(born).compact()
-    except (InvalidIdentifier, ValueError):
+        born = date.fromisoformat(raw)
+    except ValueError:
         raise PaystarFailure(Status.INVALID_INPUT) from None
+    if born > today or born.year < 1900:
+        raise PaystarFailure(Status.INVALID_INPUT)
+    return to_jalali(born).compact()
 
 
 # Each matcher validates its fields (status 10) and returns a function answering is_matched.
@@ -208,44 +216,41 @@ def _match_mobile(body: dict[str, Any], _today: date) -> Callable[[Connection], 
     return lambda conn: lookups.sim_owner(conn, mobile) == national_id
 
 
-def _match_card(body: dict[str, Any], today: date) -> Callable[[Connection], bool]:
-    national_id = _national_id(body)
-    try:
-        card = parse_card_number(_required(body, "card_number")).number
-    except InvalidIdentifier:
-        raise PaystarFailure(Status.INVALID_INPUT) from None
-    born = _birth_date(body, today)
+def _owned_with_birth_date(
+    field: str,
+    parse: Callable[[str], str],
+    owns: Callable[[Connection, str, str], bool],
+) -> Matcher:
+    """A matcher for ``national_id`` + an instrument (``field``) + ``birth_date``: the person
+    owns the instrument and the registry's birth date is the one given."""
 
-    def matched(conn: Connection) -> bool:
-        return (
-            lookups.card_belongs_to(conn, card, national_id)
-            and lookups.person_birth_date(conn, national_id) == born
-        )
+    def validate(body: dict[str, Any], today: date) -> Callable[[Connection], bool]:
+        national_id = _national_id(body)
+        try:
+            instrument = parse(_required(body, field))
+        except InvalidIdentifier:
+            raise PaystarFailure(Status.INVALID_INPUT) from None
+        born = _birth_date(body, today)
 
-    return matched
+        def matched(conn: Connection) -> bool:
+            return (
+                owns(conn, instrument, national_id)
+                and lookups.person_birth_date(conn, national_id) == born
+            )
 
+        return matched
 
-def _match_iban(body: dict[str, Any], today: date) -> Callable[[Connection], bool]:
-    national_id = _national_id(body)
-    try:
-        iban = parse_iban(_required(body, "iban")).value
-    except InvalidIdentifier:
-        raise PaystarFailure(Status.INVALID_INPUT) from None
-    born = _birth_date(body, today)
-
-    def matched(conn: Connection) -> bool:
-        return (
-            lookups.deposit_owned_by(conn, iban, national_id)
-            and lookups.person_birth_date(conn, national_id) == born
-        )
-
-    return matched
+    return validate
 
 
 MATCHERS: Final[dict[str, Matcher]] = {
     MOBILE_NATIONAL_ID: _match_mobile,
-    CARD_NATIONAL_ID: _match_card,
-    IBAN_NATIONAL_ID: _match_iban,
+    CARD_NATIONAL_ID: _owned_with_birth_date(
+        "card_number", lambda raw: parse_card_number(raw).number, lookups.card_belongs_to
+    ),
+    IBAN_NATIONAL_ID: _owned_with_birth_date(
+        "iban", lambda raw: parse_iban(raw).value, lookups.deposit_owned_by
+    ),
 }
 
 
