@@ -30,5 +30,8 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+bench: $(STAMP)
+	$(BIN)/python bench/run.py health --server uvicorn,granian
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

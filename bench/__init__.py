@@ -1,0 +1,1 @@
+"""Pishkhan's benchmark harness: see ``bench/README.md``."""

@@ -1,0 +1,120 @@
+"""The harness against the real baseline app: start on a random loopback port, drive it
+briefly with wrk (skipped when wrk is missing) and with the Python fallback, stop it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from bench.harness import (
+    REPO_ROOT,
+    CpuSampler,
+    ManagedProcess,
+    ServerStartError,
+    baseline_argv,
+    free_port,
+    plain_env,
+    wait_ready,
+)
+from bench.loadgen import LoadSpec, PythonLoadGen, Wrk
+from bench.scenario import Request
+
+REQUESTS = (
+    Request.get("/json?name=a"),
+    Request.json("POST", "/json", {"name": "بهار"}),
+    Request.get("/json"),  # 400: name missing
+)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    port = free_port()
+    proc = ManagedProcess(
+        "baseline",
+        baseline_argv(sys.executable, port, 1, "uvicorn"),
+        env=plain_env(),
+        cwd=REPO_ROOT,
+        log_path=tmp_path_factory.mktemp("bench") / "baseline.log",
+    )
+    with proc:
+        wait_ready(proc, f"http://127.0.0.1:{port}/health", 20.0)
+        proc.port = port  # type: ignore[attr-defined]
+        yield proc
+        pid = proc.pid
+    assert proc.proc is not None and proc.proc.returncode is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_wrk_one_second_run(baseline: ManagedProcess) -> None:
+    wrk = Wrk(shutil.which("wrk") or "wrk")
+    spec = LoadSpec(
+        port=baseline.port,  # type: ignore[attr-defined]
+        requests=REQUESTS,
+        connections=4,
+        duration=1,
+        max_requests=300,
+        expect_status=frozenset({200}),
+    )
+    m = wrk.run(spec, None)
+    assert m.source == "wrk"
+    assert 300 <= m.count < 320 and m.count_bounded  # stopped on the request bound
+    assert set(m.statuses) == {"200", "400"}
+    assert m.unexpected == m.statuses["400"] > 0 and not m.valid
+    assert m.p50_ms is not None and m.p99_ms is not None and m.p50_ms <= m.p99_ms
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_wrk_once_sends_each_request_once(baseline: ManagedProcess) -> None:
+    wrk = Wrk(shutil.which("wrk") or "wrk")
+    requests = tuple(Request.get(f"/json?name={i}") for i in range(101))
+    spec = LoadSpec(
+        port=baseline.port,  # type: ignore[attr-defined]
+        requests=requests,
+        connections=8,
+        threads=2,
+        duration=1,
+        once=True,
+    )
+    m = wrk.run(spec, None)
+    # a lost request (wrk's pre-run request() call) gives 100, a repeated one 102
+    assert m.count == 101 and m.statuses == {"200": 101} and m.count_bounded
+    assert m.duration_s < 0.9  # timed until everything was answered, not the duration
+
+
+def test_python_fallback_run(baseline: ManagedProcess) -> None:
+    spec = LoadSpec(
+        port=baseline.port,  # type: ignore[attr-defined]
+        requests=REQUESTS[:2],
+        connections=4,
+        duration=2,
+        max_requests=1000,
+    )
+    with CpuSampler([baseline.pid], [0]) as sampler:
+        m = PythonLoadGen(sys.executable).run(spec, None)
+    sampler.annotate(m)
+    assert m.source == "python-fallback" and "fallback" in m.note
+    assert m.server_cpu_us_per_req is not None and m.server_cpu_us_per_req > 0
+    assert m.other_cpu_share is not None and 0 <= m.other_cpu_share <= 1
+    once = PythonLoadGen(sys.executable).run(replace(spec, requests=REQUESTS * 5, once=True), None)
+    assert once.count == 15 and once.count_bounded
+    assert m.count == 1000 and m.statuses == {"200": 1000} and m.valid and m.count_bounded
+    assert m.p99_ms is not None and m.rate > 0
+
+
+def test_a_server_that_dies_is_reported(tmp_path: Path) -> None:
+    proc = ManagedProcess(
+        "broken",
+        [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"],
+        env=plain_env(),
+        cwd=REPO_ROOT,
+        log_path=tmp_path / "broken.log",
+    )
+    with proc, pytest.raises(ServerStartError, match="boom"):
+        wait_ready(proc, f"http://127.0.0.1:{free_port()}/health", 10.0)
