@@ -6,6 +6,8 @@ database and run the first-run bootstrap before starting them.
 
 from __future__ import annotations
 
+import gc
+
 from pishkhan.app import create_app
 from pishkhan.core.logging import configure_logging
 from pishkhan.settings import Settings
@@ -13,3 +15,9 @@ from pishkhan.settings import Settings
 _settings = Settings.from_env().with_secrets()
 configure_logging(_settings.log_level)
 app = create_app(_settings)
+
+# Everything alive now (modules, tables, the app) lives as long as the process: move it out of
+# the cyclic collector's reach, or every full collection walks it all and pauses the event loop
+# for tens of milliseconds (measured: 30-60 ms every few seconds under the Jibit benchmark).
+gc.collect()
+gc.freeze()

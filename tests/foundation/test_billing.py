@@ -191,3 +191,19 @@ def test_daily_limit_and_balance_hold_under_concurrency(runtime: Runtime) -> Non
     assert _balances(runtime, "bill")["jibit.PRF"][0] == before - limit * price
     assert _counts(runtime, cid, runtime.clock.today()) == {"cards": limit}
     assert len(_events(runtime, cid)) == n_threads
+
+
+def test_a_limit_without_a_price_keeps_the_surface_default_price(runtime: Runtime) -> None:
+    cid = _customer(runtime)
+    with runtime.db.write() as conn:
+        shown = tenants.set_price(conn, "bill", "jibit", "cards", daily_limit=1)
+        assert shown["price"] is None
+        rule = billing.price_rule(conn, cid, "jibit", "cards", 700)
+    assert rule == billing.PriceRule(700, 1, True)
+    before = _balances(runtime, "bill")["jibit.PRF"][0]
+    assert _charge(runtime, cid, price=700).outcome is ChargeOutcome.CHARGED
+    assert _balances(runtime, "bill")["jibit.PRF"][0] == before - 700
+    assert _charge(runtime, cid, price=700).outcome is ChargeOutcome.DAILY_LIMIT
+    with runtime.db.write() as conn:
+        tenants.set_price(conn, "bill", "jibit", "cards", price=5)
+        assert billing.price_rule(conn, cid, "jibit", "cards", 700).price == 5

@@ -65,8 +65,14 @@ class Clock:
         self._loaded_at = time.monotonic() if loader is None else float("-inf")
         self._realtime = realtime
         self._lock = threading.Lock()
+        # (start, end, day): the Tehran day last asked for and its bounds in epoch seconds.
+        self._today: tuple[float, float, date] | None = None
 
     def state(self) -> ClockState:
+        if self._loader is not None and self._refresh <= 0:
+            # Always asked (the loader keeps its own cache): no lock, no monotonic reading.
+            self._state = self._loader()
+            return self._state
         if self._loader is not None and time.monotonic() - self._loaded_at >= self._refresh:
             with self._lock:
                 if time.monotonic() - self._loaded_at >= self._refresh:
@@ -95,7 +101,17 @@ class Clock:
 
     def today(self) -> date:
         """Today's Gregorian date in Tehran."""
-        return self.now().date()
+        return self.day_at(self.timestamp())
+
+    def day_at(self, ts: float) -> date:
+        """The Tehran date at ``ts`` (seconds since the epoch), cached for the day's span."""
+        cached = self._today
+        if cached is not None and cached[0] <= ts < cached[1]:
+            return cached[2]
+        day = datetime.fromtimestamp(ts, TEHRAN).date()
+        start, end = tehran_day_bounds(day)
+        self._today = (start.timestamp(), end.timestamp(), day)
+        return day
 
     def millis(self) -> int:
         return int(self.timestamp() * 1000)

@@ -4,18 +4,37 @@ Every table of every package is declared with SQLAlchemy Core on :data:`metadata
 migrations under ``pishkhan/migrations`` create them. SQLite (the embedded default) runs in WAL
 mode with ``synchronous=NORMAL``; write transactions there start with ``BEGIN IMMEDIATE`` so
 that two writers never deadlock on a lock upgrade. PostgreSQL is used through psycopg 3.
+
+Hot paths (an inquiry served and billed in one short transaction) use two helpers that skip
+per-call SQLAlchemy work: :meth:`Database.hot_write` (SQLite: a connection kept per thread, so no
+pool checkout per call) and :class:`DriverSQL` (pre-written SQL run on the DBAPI cursor).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import Any, Final
 
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
+
+#: SQLite busy timeout of the connections :meth:`Database.hot_write` keeps: such transactions run
+#: inline on the event loop, so they give up quickly on a database locked by another process
+#: (:func:`is_busy`) and the caller retries them in the threadpool on an ordinary connection
+#: (busy timeout 30 s).
+HOT_BUSY_TIMEOUT_MS: Final = 20
+#: How often the WAL is checkpointed in the background when hot connections are in use.
+CHECKPOINT_INTERVAL_S: Final = 0.5
+
+log = logging.getLogger("pishkhan.db")
 
 metadata = MetaData(
     naming_convention={
@@ -67,8 +86,17 @@ class Database:
         else:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size
-            kwargs["pool_pre_ping"] = True
+            # No pre-ping: it costs a round trip per checkout on every hot path; a connection
+            # found dead raises, is invalidated by the pool, and the next checkout replaces it.
+            kwargs["pool_recycle"] = 1800
         self.engine: Engine = create_engine(self.url, **kwargs)
+        self._memory = self.dialect == "sqlite" and parsed.database in (None, "", ":memory:")
+        self._local = threading.local()
+        self._hot: list[Connection] = []
+        self._hot_lock = threading.Lock()
+        self._path = parsed.database or ""
+        self._checkpointer: threading.Thread | None = None
+        self._stop = threading.Event()
         if self.dialect == "sqlite":
             _install_sqlite_pragmas(self.engine)
 
@@ -95,8 +123,171 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def hot_write(self) -> AbstractContextManager[Connection]:
+        """Like :meth:`write`, for short transactions on a hot path.
+
+        On a SQLite file the transaction runs on a connection this thread keeps (detached from
+        the pool, busy timeout :data:`HOT_BUSY_TIMEOUT_MS`), which saves the pool checkout and
+        return that cost more than a small transaction itself. An exception in the block rolls
+        the transaction back; after a database error the connection is closed and replaced.
+        Elsewhere it is :meth:`write`. The caller retries a transaction that failed with
+        :func:`is_busy` on an ordinary connection in the threadpool (see the Jibit routes).
+        """
+        if not self.is_sqlite or self._memory:
+            return self.write()
+        return _HotTransaction(self, self._hot_connection())
+
+    def _hot_connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed and not conn.invalidated:
+            return conn
+        conn = self.engine.connect()
+        conn.detach()  # closing it closes the DBAPI connection; it never returns to the pool
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={HOT_BUSY_TIMEOUT_MS}")
+        # No checkpoint (and its fsyncs) inline after a commit: a background thread does it.
+        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        conn.commit()
+        self._start_checkpointer()
+        conn = conn.execution_options(sqlite_begin="HOT")
+        self._local.conn = conn
+        with self._hot_lock:
+            self._hot.append(conn)
+        return conn
+
+    def _drop_hot(self, conn: Connection) -> None:
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
+        with self._hot_lock:
+            if conn in self._hot:
+                self._hot.remove(conn)
+        with suppress(Exception):  # closing a broken connection: nothing more to do
+            conn.close()
+
+    def _start_checkpointer(self) -> None:
+        with self._hot_lock:
+            if self._checkpointer is not None and self._checkpointer.is_alive():
+                return
+            self._stop.clear()
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="pishkhan-wal-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        """Move the WAL into the database file every half second (PASSIVE: it never blocks a reader
+        or a writer), off the event loop; hot connections do not checkpoint themselves."""
+        conn: sqlite3.Connection | None = None
+        while not self._stop.wait(CHECKPOINT_INTERVAL_S):
+            try:
+                if conn is None:
+                    conn = sqlite3.connect(self._path, isolation_level=None)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint failed: %s", exc)
+                if conn is not None:
+                    with suppress(sqlite3.Error):
+                        conn.close()
+                    conn = None
+        if conn is not None:
+            with suppress(sqlite3.Error):
+                conn.close()
+
     def dispose(self) -> None:
+        self._stop.set()
+        checkpointer = self._checkpointer
+        if checkpointer is not None and checkpointer is not threading.current_thread():
+            checkpointer.join(timeout=5)
+        self._checkpointer = None
+        with self._hot_lock:
+            hot, self._hot = self._hot, []
+        for conn in hot:
+            with suppress(Exception):
+                conn.close()
         self.engine.dispose()
+
+
+class _HotTransaction:
+    """One transaction of :meth:`Database.hot_write` (a plain class: cheaper than a generator).
+
+    BEGIN and COMMIT go to the DBAPI connection: SQLAlchemy's transaction bookkeeping cost as
+    much as the statements of a small transaction. Should SQLAlchemy autobegin on this
+    connection (a Core statement in the block), its begin emits nothing (the "HOT" mode) and its
+    commit or rollback ends the same SQLite transaction.
+    """
+
+    __slots__ = ("conn", "db", "raw")
+
+    def __init__(self, db: Database, conn: Connection) -> None:
+        self.db = db
+        self.conn = conn
+        self.raw: sqlite3.Connection = driver_connection(conn)
+
+    def __enter__(self) -> Connection:
+        try:
+            self.raw.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.db._drop_hot(self.conn)
+            raise
+        return self.conn
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        conn, raw = self.conn, self.raw
+        try:
+            if exc_type is None:
+                if conn.in_transaction():
+                    conn.commit()
+                else:
+                    raw.execute("COMMIT")
+                return
+            if conn.in_transaction():
+                conn.rollback()
+            elif raw.in_transaction:
+                raw.execute("ROLLBACK")
+        except BaseException:
+            self.db._drop_hot(conn)
+            raise
+        if isinstance(exc, sqlite3.Error | sa_exc.DBAPIError) or raw.in_transaction:
+            self.db._drop_hot(conn)  # a database error: start afresh on a new connection
+        # else: an application error (rolled back); the connection is kept
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked" (a transaction that may be retried)."""
+    orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    return isinstance(orig, sqlite3.OperationalError) and (
+        getattr(orig, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        or "locked" in str(orig)
+    )
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The DBAPI connection (sqlite3 or psycopg) under ``conn``, inside its transaction."""
+    raw: Any = conn.connection.dbapi_connection
+    return raw
+
+
+class DriverSQL:
+    """A pre-written statement with ``:name`` parameters, run on the DBAPI connection.
+
+    It skips SQLAlchemy's per-call execution machinery (events, result set-up), which costs
+    several times a small indexed statement on SQLite. Values must already be in the driver's
+    storage form (SQLite: booleans as 0/1, datetimes and dates as text, see
+    :func:`sqlite_value`). Rows come back as plain tuples; errors as the driver's exceptions.
+    """
+
+    __slots__ = ("pg", "sqlite", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sqlite = text
+        self.pg = re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", text)
+
+    def run(self, conn: Connection, params: Mapping[str, Any] | Sequence[Any] = ()) -> Any:
+        """Execute on ``conn``'s DBAPI connection; returns the DBAPI cursor."""
+        raw = driver_connection(conn)
+        if conn.dialect.name == "postgresql":
+            return raw.execute(self.pg, params)
+        return raw.execute(self.sqlite, params)
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
@@ -113,5 +304,15 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # On the DBAPI connection directly: through exec_driver_sql this cost ~20 us a call.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "HOT":  # Database.hot_write began the transaction on the DBAPI connection
+            return
+        statement = _BEGIN[mode]
+        try:
+            driver_connection(conn).execute(statement)
+        except sqlite3.Error as exc:
+            raise sa_exc.OperationalError(statement, None, exc) from exc
+
+
+_BEGIN: Final = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}

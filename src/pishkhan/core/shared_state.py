@@ -69,4 +69,16 @@ class SharedState:
 
     def clock(self) -> Clock:
         """A clock whose sandbox state follows this store."""
-        return Clock(loader=lambda: ClockState.from_json(self.get(CLOCK_KEY)), refresh_seconds=0.0)
+        # The parsed state is kept while the cached value is the same object (a reload or a
+        # put replaces it), so reading the clock does not parse the state on every call.
+        parsed: list[Any] = [object(), ClockState()]
+
+        def load() -> ClockState:
+            raw = self.get(CLOCK_KEY)
+            if raw is not parsed[0]:
+                parsed[1] = ClockState.from_json(raw)
+                parsed[0] = raw
+            state: ClockState = parsed[1]
+            return state
+
+        return Clock(loader=load, refresh_seconds=0.0)

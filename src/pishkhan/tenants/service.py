@@ -581,7 +581,7 @@ def set_price(
                 customer_id=customer_id,
                 surface=surface,
                 service=service,
-                price=values.get("price", 0),
+                price=values.get("price"),
                 daily_limit=values.get("daily_limit"),
                 enabled=values.get("enabled", True),
             )

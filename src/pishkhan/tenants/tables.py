@@ -114,7 +114,8 @@ service_prices = Table(
     Column("customer_id", ForeignKey("customers.id"), primary_key=True),
     Column("surface", String(16), primary_key=True),
     Column("service", String(64), primary_key=True),
-    Column("price", BigInteger, nullable=False),
+    # NULL: the surface's default price for the service.
+    Column("price", BigInteger, nullable=True),
     Column("daily_limit", Integer, nullable=True),
     Column("enabled", Boolean, nullable=False, server_default="1"),
 )

@@ -76,6 +76,8 @@ CARD_BANK_INACTIVE: Final = _card("636797", 9)  # MARKAZI (bank marked inactive)
 CARD_PROVIDER_INACTIVE: Final = _card("581874", 10)  # IRAN_VENEZUELA (provider inactive)
 CARD_CREDIT: Final = _card("610433", 11)  # MELLAT credit card
 CARD_GIFT: Final = _card("621986", 12)  # SAMAN gift card
+CARD_NO_HOLDER: Final = _card("603799", 13)  # MELLI, no holder on record
+CARD_HOLDER_NOT_OWNER: Final = _card("603799", 14)  # MELLI, holder does not own its deposit
 CARD_UNKNOWN: Final = _card("603799", 999)  # valid, not in the world
 
 DEPOSIT_ACTIVE, IBAN_ACTIVE = _deposit("MELLI", 101)
@@ -358,6 +360,28 @@ def _catalogue() -> tuple[Fixture, ...]:
             CARD_GIFT,
             f"SAMAN GIFT_CARD of {NC_OK}, ACTIVE.",
             ("Jibit card inquiry: type GIFT_CARD", "Jibit card-to-IBAN: card_type.not_supported"),
+        ),
+        f(
+            "card.no_holder",
+            "card",
+            CARD_NO_HOLDER,
+            f"MELLI DEBIT card, ACTIVE, on deposit {DEPOSIT_ACTIVE}, with no holder on record.",
+            (
+                f"Jibit card matching with {NC_OK} + 13600331: matching.unknown",
+                "Jibit card inquiry: success, ownerName empty",
+                "Jibit card-to-IBAN: conversion.failed",
+            ),
+        ),
+        f(
+            "card.holder_not_owner",
+            "card",
+            CARD_HOLDER_NOT_OWNER,
+            f"MELLI DEBIT card of {NC_FEMALE}, ACTIVE, on deposit {DEPOSIT_ACTIVE} ({IBAN_ACTIVE}), "
+            f"which only {NC_OK} owns.",
+            (
+                "Jibit card-to-IBAN: conversion.failed",
+                "Jibit card inquiry / card-to-deposit: success",
+            ),
         ),
         f(
             "card.unknown",
@@ -883,6 +907,8 @@ def fixture_rows() -> dict[str, list[Row]]:
         _card_row(CARD_PROVIDER_INACTIVE, "DEBIT", "ACTIVE", NC_OK, None, future),
         _card_row(CARD_CREDIT, "CREDIT", "ACTIVE", NC_OK, IBAN_JOINT, future),
         _card_row(CARD_GIFT, "GIFT_CARD", "ACTIVE", NC_OK, IBAN_SAMAN, future),
+        _card_row(CARD_NO_HOLDER, "DEBIT", "ACTIVE", None, IBAN_ACTIVE, future),
+        _card_row(CARD_HOLDER_NOT_OWNER, "DEBIT", "ACTIVE", NC_FEMALE, IBAN_ACTIVE, future),
     ]
 
     foreigners: list[Row] = [

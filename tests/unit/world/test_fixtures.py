@@ -86,6 +86,8 @@ def test_identifiers_valid() -> None:
         fx.CARD_PROVIDER_INACTIVE,
         fx.CARD_CREDIT,
         fx.CARD_GIFT,
+        fx.CARD_NO_HOLDER,
+        fx.CARD_HOLDER_NOT_OWNER,
         fx.CARD_UNKNOWN,
     ):
         assert is_valid_card_number(card), card

@@ -29,6 +29,7 @@ CASES: list[tuple[str, str, str | None]] = [
     (f"/cards?number={F.CARD_ACTIVE}&iban=maybe", "invalid.request_body", None),
     (f"/cards?number={F.CARD_ACTIVE}&nationalCode=true", "handler.not_found", None),
     (f"/cards?number={F.CARD_LOST}", "card.registered_as_lost", "CARD_INQUIRY"),
+    (f"/cards?number={F.CARD_HOLDER_NOT_OWNER}&iban=true", "conversion.failed", "CARD_TO_IBAN"),
     (f"/cards?number={F.CARD_STOLEN}", "card.registered_as_stolen", "CARD_INQUIRY"),
     (f"/cards?number={F.CARD_EXPIRED}", "card.is_expired", "CARD_INQUIRY"),
     (f"/cards?number={F.CARD_INACTIVE}", "card.not_active", "CARD_INQUIRY"),
@@ -158,6 +159,16 @@ CASES: list[tuple[str, str, str | None]] = [
         f"/services/matching?iban={F.IBAN_ACTIVE}&nationalCode={F.NC_NO_IDENTITY}&birthDate={BD}",
         "identity_info.not_found",
         None,
+    ),
+    (
+        f"/services/matching?cardNumber={F.CARD_NO_HOLDER}&nationalCode={NC}&birthDate={BD}",
+        "matching.unknown",
+        "MATCHING_CARD_NATIONAL_CODE",
+    ),
+    (
+        f"/services/matching?iban={F.IBAN_NO_OWNER}&nationalCode={NC}&birthDate={BD}",
+        "iban.owner_not_found",
+        "MATCHING_IBAN_NATIONAL_CODE",
     ),
     (f"/services/matching?cardNumber={F.CARD_LOST}&name=x", "card.registered_as_lost", None),
     (
@@ -310,8 +321,6 @@ def test_cases_cover_the_catalogue() -> None:
         "refreshToken.not_valid",
         "invalid.tokens_pair",
         "client.not_found",
-        "matching.unknown",
-        "conversion.failed",
     }
     assert covered & elsewhere <= {"providers.not_available"}
     assert set(CATALOGUE) - covered - elsewhere == set()
@@ -485,50 +494,46 @@ def test_server_error_envelope(
     assert r.headers["X-TRACK-ID"] == "z"
 
 
-def test_records_added_to_the_world(client: Any, auth: dict[str, str], runtime: Runtime) -> None:
-    """matching.unknown (a card whose holder is unknown) and conversion.failed (a card whose
-    holder does not own its deposit) need records the fixtures do not have."""
-    from pishkhan.world.layouts import luhn_complete
-    from pishkhan.world.tables import world_cards
-
-    no_holder = luhn_complete("603799000000777")
-    not_owner = luhn_complete("603799000000778")
-    with runtime.db.write() as conn:
-        conn.execute(
-            world_cards.insert(),
-            [
-                {
-                    "number": no_holder,
-                    "bank": "MELLI",
-                    "type": "DEBIT",
-                    "status": "ACTIVE",
-                    "expiry": "149912",
-                    "holder_national_code": None,
-                    "deposit_iban": F.IBAN_ACTIVE,
-                },
-                {
-                    "number": not_owner,
-                    "bank": "MELLI",
-                    "type": "DEBIT",
-                    "status": "ACTIVE",
-                    "expiry": "149912",
-                    "holder_national_code": F.NC_FEMALE,
-                    "deposit_iban": F.IBAN_ACTIVE,
-                },
-            ],
-        )
+def test_iban_national_code_matching_owner_not_found_wording(
+    client: Any, auth: dict[str, str]
+) -> None:
+    """The matching endpoint words iban.owner_not_found as its tables do ("دارنده‌ی شبا"), not
+    as the IBAN inquiry's table ("صاحب شبا")."""
     r = client.get(
-        f"{PREFIX}/services/matching?cardNumber={no_holder}&nationalCode={NC}&birthDate={BD}",
+        f"{PREFIX}/services/matching?iban={F.IBAN_NO_OWNER}&nationalCode={NC}&birthDate={BD}",
+        headers=auth,
+    )
+    assert r.status_code == 404
+    assert r.json() == {"code": "iban.owner_not_found", "message": "دارنده\u200cی شبا یافت نشد"}
+
+
+def test_fixtures_reach_matching_unknown_and_conversion_failed(
+    client: Any, auth: dict[str, str]
+) -> None:
+    """matching.unknown (card.no_holder) and conversion.failed (card.holder_not_owner, and a
+    card with no holder) with the world's fixtures, nothing added by hand."""
+    r = client.get(
+        f"{PREFIX}/services/matching?cardNumber={F.CARD_NO_HOLDER}&nationalCode={NC}"
+        f"&birthDate={BD}",
         headers=auth,
     )
     assert r.status_code == 404
     assert r.json() == {"code": "matching.unknown", "message": "تطابق نامشخص است"}
-    r = client.get(f"{PREFIX}/cards?number={not_owner}&iban=true", headers=auth)
-    assert r.status_code == 400
-    assert r.json() == {
+    conversion = {
         "code": "conversion.failed",
         "message": "به دلیل عدم گذراندن کنترل‌های داخلی سیستم، تبدیل امکان پذیر نیست",
     }
+    for card in (F.CARD_HOLDER_NOT_OWNER, F.CARD_NO_HOLDER):
+        r = client.get(f"{PREFIX}/cards?number={card}&iban=true", headers=auth)
+        assert r.status_code == 400
+        assert r.json() == conversion
+    # the other card services of both fixtures succeed
+    r = client.get(f"{PREFIX}/cards?number={F.CARD_NO_HOLDER}", headers=auth)
+    assert r.status_code == 200
+    assert r.json()["cardInfo"]["ownerName"] == ""
+    r = client.get(f"{PREFIX}/cards?number={F.CARD_HOLDER_NOT_OWNER}&deposit=true", headers=auth)
+    assert r.status_code == 200
+    assert r.json()["depositInfo"]["depositNumber"] == F.DEPOSIT_ACTIVE
 
 
 def test_admin_controls(client: Any, auth: dict[str, str]) -> None:

@@ -206,7 +206,7 @@ def upgrade() -> None:
         ),
         sa.Column("surface", sa.String(length=16), nullable=False),
         sa.Column("service", sa.String(length=64), nullable=False),
-        sa.Column("price", sa.BigInteger(), nullable=False),
+        sa.Column("price", sa.BigInteger(), nullable=True),
         sa.Column("daily_limit", sa.Integer(), nullable=True),
         sa.Column("enabled", sa.Boolean(), server_default="1", nullable=False),
         sa.ForeignKeyConstraint(

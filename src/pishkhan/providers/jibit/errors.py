@@ -118,6 +118,8 @@ OVERRIDES: Final[dict[tuple[str, str], str]] = {
         f"سرویس دهنده{ZW}ی مربوط به کارت فعال نیست"
     ),
     ("MATCHING_DEPOSIT_NATIONAL_CODE", "iban.owner_not_found"): f"دارنده{ZW}ی شبا یافت نشد",
+    # Not in this service's table; worded as its sibling's (deposit with national code).
+    ("MATCHING_IBAN_NATIONAL_CODE", "iban.owner_not_found"): f"دارنده{ZW}ی شبا یافت نشد",
     ("MATCHING_DEPOSIT_NATIONAL_CODE", "card_number.provided"): (
         "بجای شماره حساب، شماره کارت وارد شده است"
     ),

@@ -1,21 +1,22 @@
 """Read-only queries of the world registry for the Jibit surface (one statement per lookup).
 
-Statements are built once at import with bind parameters, so SQLAlchemy compiles each once.
+Statements are built once at import with bind parameters, so SQLAlchemy compiles each once; the
+card lookup (the hot path) is pre-written SQL run on the DBAPI cursor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.engine import Connection, Row
 
+from pishkhan.core.db import DriverSQL
 from pishkhan.world.tables import (
     world_addresses,
     world_banks,
-    world_cards,
     world_deposit_owners,
     world_deposits,
     world_foreigners,
@@ -27,36 +28,48 @@ from pishkhan.world.tables import (
     world_sims,
 )
 
-_c, _b, _d = world_cards.c, world_banks.c, world_deposits.c
+_d = world_deposits.c
 _p, _l, _o = world_people.c, world_legal_entities.c, world_deposit_owners.c
 
-_CARD = (
-    select(
-        _c.number,
-        _c.bank,
-        _c.type,
-        _c.status,
-        _c.expiry,
-        _c.holder_national_code,
-        _c.deposit_iban,
-        _b.active.label("bank_active"),
-        _b.provider_active,
-        _b.card_to_iban_available,
-        _d.deposit_number,
-        _d.status.label("deposit_status"),
-        _d.bank.label("deposit_bank"),
-        _p.first_name,
-        _p.last_name,
-        _l.name.label("legal_name"),
-    )
-    .select_from(
-        world_cards.outerjoin(world_banks, _b.bank == _c.bank)
-        .outerjoin(world_deposits, _d.iban == _c.deposit_iban)
-        .outerjoin(world_people, _p.national_code == _c.holder_national_code)
-        .outerjoin(world_legal_entities, _l.national_id == _c.holder_national_code)
-    )
-    .where(_c.number == bindparam("number"))
+# The card lookup is on the hot path (every card service and card matching): pre-written SQL
+# run on the DBAPI cursor (see ``pishkhan.core.db.DriverSQL``); the columns are CardRow's.
+_CARD = DriverSQL(
+    "SELECT c.number, c.bank, c.type, c.status, c.expiry, c.holder_national_code, "
+    "c.deposit_iban, b.active, b.provider_active, b.card_to_iban_available, "
+    "d.deposit_number, d.status, d.bank, p.first_name, p.last_name, l.name "
+    "FROM world_cards AS c "
+    "LEFT OUTER JOIN world_banks AS b ON b.bank = c.bank "
+    "LEFT OUTER JOIN world_deposits AS d ON d.iban = c.deposit_iban "
+    "LEFT OUTER JOIN world_people AS p ON p.national_code = c.holder_national_code "
+    "LEFT OUTER JOIN world_legal_entities AS l ON l.national_id = c.holder_national_code "
+    "WHERE c.number = :number"
 )
+
+
+class CardRow(NamedTuple):
+    """A card with its bank's switches, its deposit and its holder's name (None: no such row)."""
+
+    number: str
+    bank: str
+    type: str
+    status: str
+    expiry: str
+    holder_national_code: str | None
+    deposit_iban: str | None
+    bank_active: bool | None
+    provider_active: bool | None
+    card_to_iban_available: bool | None
+    deposit_number: str | None
+    deposit_status: str | None
+    deposit_bank: str | None
+    first_name: str | None
+    last_name: str | None
+    legal_name: str | None
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)  # SQLite stores booleans as 0/1
+
 
 _DEPOSIT_COLS = (
     _d.iban,
@@ -106,10 +119,14 @@ class Deposit:
     owners: tuple[Owner, ...]
 
 
-def card(conn: Connection, number: str) -> Row[Any] | None:
-    result: Any = conn.execute(_CARD, {"number": number})
-    row: Row[Any] | None = result.first()
-    return row
+def card(conn: Connection, number: str) -> CardRow | None:
+    r = _CARD.run(conn, {"number": number}).fetchone()
+    if r is None:
+        return None
+    return CardRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], _bool(r[7]), _bool(r[8]), _bool(r[9]),
+        r[10], r[11], r[12], r[13], r[14], r[15],
+    )  # fmt: skip
 
 
 def _owner(row: Row[Any]) -> Owner | None:

@@ -21,15 +21,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import Any, Final, TypeVar
 
 import orjson
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from pishkhan import __version__
+from pishkhan.core.db import is_busy
 from pishkhan.core.ids import verify_secret
 from pishkhan.providers.jibit import params as p
 from pishkhan.providers.jibit import sandbox, schemas, service
@@ -44,6 +47,8 @@ from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 log = logging.getLogger("pishkhan.jibit")
 T = TypeVar("T")
+#: Opens one write transaction: ``Database.hot_write`` or ``Database.write``.
+WriteTx = Callable[[], AbstractContextManager[Connection]]
 
 PREFIX: Final = "/ide"
 MAX_API_KEY: Final = 64
@@ -80,6 +85,24 @@ class JibitApi:
         if self.inline:
             return fn(*args)
         return await run_in_threadpool(fn, *args)
+
+    async def _db_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args, write)``, ``write`` opening its transaction.
+
+        On SQLite the transaction runs inline on a kept connection (``Database.hot_write``)
+        that gives up after a few milliseconds on a database another process has locked; it
+        is then run again in the threadpool on an ordinary connection, which waits for the
+        lock (nothing of the first attempt was committed).
+        """
+        db = self.rt.db
+        if self.inline:
+            try:
+                return fn(*args, db.hot_write)
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+            return await run_in_threadpool(fn, *args, db.write)
+        return await run_in_threadpool(fn, *args, db.write)
 
     @staticmethod
     def _track_id(request: Request) -> str | None:
@@ -135,8 +158,10 @@ class JibitApi:
             if "*" in down or svc in down:
                 raise JibitError("providers.not_available")
 
-    def _record(self, customer_id: int, svc: str, code: str, track_id: str | None) -> None:
-        with self.rt.db.write() as conn:
+    def _record(
+        self, customer_id: int, svc: str, code: str, track_id: str | None, write: WriteTx
+    ) -> None:
+        with write() as conn:
             record_failure(
                 conn,
                 self.rt.clock,
@@ -148,13 +173,13 @@ class JibitApi:
             )
 
     def _serve(
-        self, customer: CustomerInfo, svc: str, work: Work, track_id: str | None
+        self, customer: CustomerInfo, svc: str, work: Work, track_id: str | None, write: WriteTx
     ) -> Body | JibitError:
         """The world lookup and the charge, in one transaction."""
         definition = SERVICES[svc]
         track = track_id[:MAX_TRACK_ID] if track_id else None
         clock = self.rt.clock
-        with self.rt.db.write() as conn:
+        with write() as conn:
             try:
                 body = work(conn)
             except JibitError as exc:
@@ -207,9 +232,9 @@ class JibitApi:
             self._check_fault(svc)
         except JibitError as exc:
             if exc.code != "handler.not_found":
-                await self._db(self._record, customer.customer_id, svc, exc.code, track_id)
+                await self._db_write(self._record, customer.customer_id, svc, exc.code, track_id)
             return _error(exc, track_id, svc)
-        result = await self._db(self._serve, customer, svc, work, track_id)
+        result = await self._db_write(self._serve, customer, svc, work, track_id)
         if isinstance(result, JibitError):
             return _error(result, track_id, svc)
         return _response(orjson.dumps(result), 200, track_id)

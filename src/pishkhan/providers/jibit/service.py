@@ -8,6 +8,7 @@ transaction.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -79,6 +80,7 @@ def jibit_bank(bank_key: str | None) -> str:
     return iran.jibit_id_of(bank)
 
 
+@functools.lru_cache(maxsize=64)
 def this_month(today: date) -> str:
     j = iran.to_jalali(today)
     return f"{j.year:04d}{j.month:02d}"
@@ -87,7 +89,7 @@ def this_month(today: date) -> str:
 # -- cards -----------------------------------------------------------------------------------
 
 
-def checked_card(conn: Connection, number: str, month: str) -> Row[Any]:
+def checked_card(conn: Connection, number: str, month: str) -> lookups.CardRow:
     """The card's row after the checks every card service makes, in this order: known card,
     bank active, provider active, card status, expiry."""
     row = lookups.card(conn, number)
@@ -105,7 +107,7 @@ def checked_card(conn: Connection, number: str, month: str) -> Row[Any]:
     return row
 
 
-def _owner_name(row: Row[Any]) -> str:
+def _owner_name(row: lookups.CardRow) -> str:
     if row.first_name is not None:
         return f"{row.first_name} {row.last_name}"
     return str(row.legal_name or "")

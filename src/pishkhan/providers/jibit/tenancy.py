@@ -8,6 +8,7 @@ effect everywhere within that interval without a database read per request.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import threading
 import time
@@ -33,7 +34,8 @@ class CustomerInfo:
     active: bool
     networks: tuple[IPNetwork, ...]
     credential_version: int
-    rules: dict[str, PriceRule] = field(default_factory=dict)
+    # service -> (price or None for the default, daily limit, enabled)
+    rules: dict[str, tuple[int | None, int | None, bool]] = field(default_factory=dict)
 
     def allows(self, host: str | None) -> bool:
         if not self.networks:
@@ -49,7 +51,19 @@ class CustomerInfo:
         return any(addr in net for net in self.networks)
 
     def rule(self, service: str, default_price: int) -> PriceRule:
-        return self.rules.get(service) or PriceRule(default_price, None, True)
+        price, daily_limit, enabled = self.rules.get(service, _NO_RULE)
+        return _rule(default_price if price is None else price, daily_limit, enabled)
+
+
+# A service the customer has no price row for: the surface's default price, no limit.
+_NO_RULE: tuple[int | None, int | None, bool] = (None, None, True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule(price: int, daily_limit: int | None, enabled: bool) -> PriceRule:
+    """Rules are built once per distinct value (frozen dataclasses are slow to construct and
+    this is asked on every inquiry)."""
+    return PriceRule(price, daily_limit, enabled)
 
 
 def credential_version(rotated_at: datetime) -> int:
@@ -84,8 +98,10 @@ def _load(conn: Connection, where: Any) -> CustomerInfo | None:
     if row is None:
         return None
     rules = {
-        r.service: PriceRule(
-            int(r.price), None if r.daily_limit is None else int(r.daily_limit), bool(r.enabled)
+        r.service: (
+            None if r.price is None else int(r.price),
+            None if r.daily_limit is None else int(r.daily_limit),
+            bool(r.enabled),
         )
         for r in conn.execute(
             select(
