@@ -212,6 +212,9 @@ def test_consent_page_in_chromium(
     assert page.eval("document.documentElement.lang") == "fa"
     assert page.eval("!!document.querySelector('meta[name=viewport]')")
     assert "سینا" in page.eval("document.getElementById('terms').innerText")
+    # the page names the merchant asking for the mandate
+    assert "فروشگاه" in page.eval("document.getElementById('terms').innerText")
+    assert "«فروشگاه»" in page.eval("document.getElementById('merchant').innerText")
     page.eval(
         f"document.getElementById('national_code').value = '{PERSON.national_code}';"
         f"document.getElementById('mobile').value = '{PERSON.mobile}';"

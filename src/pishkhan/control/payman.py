@@ -3,7 +3,7 @@ operations (expire, headless consent approval, settle, reverse, reconcile), ledg
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,88 +57,100 @@ class Reconcile(_Body):
     reconcile_status: int = Field(ge=0, le=1)
 
 
-async def _call(request: Request, fn: Callable[[Runtime], Any]) -> Response:
-    runtime = get_runtime(request)
+def _run(rt: Runtime, fn: Callable[[Runtime], Any]) -> Any:
+    """One operation; the surface's own refusals become a 409 naming the Payman code."""
     try:
-        return json_response(await run_in_threadpool(fn, runtime))
+        return fn(rt)
     except PaymanError as exc:
         raise ApiError(409, f"payman.{exc.code}", exc.message) from exc
 
 
-async def banks_show(request: Request) -> Response:
-    def work(rt: Runtime) -> Any:
-        rt.state.invalidate()
-        out = {}
-        for code in sandbox.bank_codes():
-            out[code] = {s: sandbox.bank_state(rt.state, code, s)[0] for s in sandbox.SERVICES}
-        return out
-
-    return await _call(request, work)
+# -- operations (the admin API below and ``pishkhan payman`` both call these) --------------
 
 
-async def bank_set(request: Request) -> Response:
-    code = request.path_params["bank_code"].upper()
+def banks_view(rt: Runtime) -> dict[str, dict[str, str]]:
+    """Every Payman bank's state per service (stable, unstable, inaccessible)."""
+    rt.state.invalidate()
+    return {
+        code: {s: sandbox.bank_state(rt.state, code, s)[0] for s in sandbox.SERVICES}
+        for code in sandbox.bank_codes()
+    }
+
+
+def set_bank(
+    rt: Runtime,
+    bank_code: str,
+    status: str,
+    services: Sequence[str] | None = None,
+    failure_rate: float = sandbox.DEFAULT_FAILURE_RATE,
+) -> dict[str, Any]:
+    code = bank_code.upper()
     if by_payman_code(code) is None:
         raise ApiError(404, "not_found", f"no Payman bank {code!r}")
-    body = await read_model(request, BankState)
+    body = BankState(
+        status=status,
+        services=list(services or sandbox.SERVICES),
+        failure_rate=failure_rate,
+    )
     bad = sorted(set(body.services) - set(sandbox.SERVICES))
     if bad:
         raise ApiError(400, "invalid_input", f"unknown services {bad}")
+    with rt.db.write() as conn:
+        sandbox.set_bank_state(
+            conn,
+            rt.state,
+            bank_code=code,
+            status=body.status,
+            services=tuple(body.services),
+            failure_rate=body.failure_rate,
+            now_ms=rt.clock.millis(),
+            now=rt.clock.now_utc(),
+        )
+        rt.audit.append(
+            conn,
+            actor="admin",
+            action="payman.bank",
+            subject=f"payman:{code}",
+            data=body.model_dump(),
+        )
+    return {"bank": code, "status": body.status, "services": body.services}
 
-    def work(rt: Runtime) -> Any:
-        with rt.db.write() as conn:
-            sandbox.set_bank_state(
-                conn,
-                rt.state,
-                bank_code=code,
-                status=body.status,
-                services=tuple(body.services),
-                failure_rate=body.failure_rate,
-                now_ms=rt.clock.millis(),
-                now=rt.clock.now_utc(),
+
+def force(rt: Runtime, body: Force) -> dict[str, Any]:
+    with rt.db.write() as conn:
+        conn.execute(
+            insert(payman_forced_outcomes).values(
+                payman_id=body.payman_id,
+                outcome=body.outcome,
+                remaining=body.count,
+                created_at=rt.clock.now_utc(),
             )
-            rt.audit.append(
-                conn,
-                actor="admin",
-                action="payman.bank",
-                subject=f"payman:{code}",
-                data=body.model_dump(),
-            )
-        return {"bank": code, "status": body.status, "services": body.services}
-
-    return await _call(request, work)
+        )
+        rt.state.put(conn, sandbox.FORCE_KEY, {"active": True}, rt.clock.now_utc())
+        rt.audit.append(
+            conn, actor="admin", action="payman.force", subject="payman", data=body.model_dump()
+        )
+    return body.model_dump()
 
 
-async def force_set(request: Request) -> Response:
-    body = await read_model(request, Force)
-
-    def work(rt: Runtime) -> Any:
-        with rt.db.write() as conn:
-            conn.execute(
-                insert(payman_forced_outcomes).values(
-                    payman_id=body.payman_id,
-                    outcome=body.outcome,
-                    remaining=body.count,
-                    created_at=rt.clock.now_utc(),
-                )
-            )
-            rt.state.put(conn, sandbox.FORCE_KEY, {"active": True}, rt.clock.now_utc())
-            rt.audit.append(
-                conn, actor="admin", action="payman.force", subject="payman", data=body.model_dump()
-            )
-        return body.model_dump()
-
-    return await _call(request, work)
+def forced_view(rt: Runtime) -> list[dict[str, Any]]:
+    with rt.db.read() as conn:
+        rows = conn.execute(
+            select(
+                payman_forced_outcomes.c.id,
+                payman_forced_outcomes.c.outcome,
+                payman_forced_outcomes.c.payman_id,
+                payman_forced_outcomes.c.remaining,
+            ).order_by(payman_forced_outcomes.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
 
 
-async def force_clear(request: Request) -> Response:
-    def work(rt: Runtime) -> Any:
-        with rt.db.write() as conn:
-            n = conn.execute(delete(payman_forced_outcomes)).rowcount
-            rt.state.put(conn, sandbox.FORCE_KEY, {"active": False}, rt.clock.now_utc())
-        return {"removed": n}
-
-    return await _call(request, work)
+def clear_forced(rt: Runtime) -> dict[str, Any]:
+    with rt.db.write() as conn:
+        n = conn.execute(delete(payman_forced_outcomes)).rowcount
+        rt.state.put(conn, sandbox.FORCE_KEY, {"active": False}, rt.clock.now_utc())
+    return {"removed": n}
 
 
 def _mandate(conn: Any, ref: str) -> Any:
@@ -156,64 +168,47 @@ def _mandate(conn: Any, ref: str) -> Any:
     return row
 
 
-async def mandate_expire(request: Request) -> Response:
-    ref = request.path_params["ref"]
-
-    def work(rt: Runtime) -> Any:
-        now = rt.clock.now_utc()
-        with rt.db.write() as conn:
-            row = _mandate(conn, ref)
-            if row["status"] in mandates.FINAL_STATUSES or row["status"] == "INITIALIZING":
-                raise ApiError(409, "conflict", f"mandate is {row['status']}")
-            mandates.transition(
-                conn,
-                row,
-                "EXPIRED",
-                mandates.INTERNAL_EXPIRED,
-                actor="admin",
-                now=now,
-                extra={"expiration_date": now},
-            )
-            rt.audit.append(conn, actor="admin", action="payman.expire", subject=f"payman:{ref}")
-        return {
-            "payman_code": row["payman_code"],
-            "payman_id": row["payman_id"],
-            "status": "EXPIRED",
-        }
-
-    return await _call(request, work)
+def expire(rt: Runtime, ref: str) -> dict[str, Any]:
+    now = rt.clock.now_utc()
+    with rt.db.write() as conn:
+        row = _mandate(conn, ref)
+        if row["status"] in mandates.FINAL_STATUSES or row["status"] == "INITIALIZING":
+            raise ApiError(409, "conflict", f"mandate is {row['status']}")
+        mandates.transition(
+            conn,
+            row,
+            "EXPIRED",
+            mandates.INTERNAL_EXPIRED,
+            actor="admin",
+            now=now,
+            extra={"expiration_date": now},
+        )
+        rt.audit.append(conn, actor="admin", action="payman.expire", subject=f"payman:{ref}")
+    return {"payman_code": row["payman_code"], "payman_id": row["payman_id"], "status": "EXPIRED"}
 
 
-async def mandate_approve(request: Request) -> Response:
+def approve(rt: Runtime, ref: str, body: Approve) -> dict[str, Any]:
     """Complete the open consent page of a mandate without a browser (sign in + decide)."""
-    ref = request.path_params["ref"]
-    body = await read_model(request, Approve)
-
-    def work(rt: Runtime) -> Any:
-        now = rt.clock.now_utc()
-        with rt.db.write() as conn:
-            row = _mandate(conn, ref)
-            token = conn.execute(
-                select(payman_consents.c.token)
-                .where(payman_consents.c.mandate_id == row["id"], payman_consents.c.stage != "DONE")
-                .order_by(payman_consents.c.created_at.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            if token is None:
-                raise ApiError(409, "conflict", "the mandate has no open consent page")
-            nc = body.national_code or row["national_code"] or row["owner_national_code"] or ""
-            result = consent.login(conn, token, nc, body.mobile or row["mobile"], now)
-            if isinstance(result, consent.PageResult):
-                return {"location": result.location, "status": result.status}
-            done = consent.decide(
-                conn, token, None, body.action, body.deposit_iban, now, trusted=True
-            )
-            return {"location": done.location, "status": done.status}
-
-    return await _call(request, work)
+    now = rt.clock.now_utc()
+    with rt.db.write() as conn:
+        row = _mandate(conn, ref)
+        token = conn.execute(
+            select(payman_consents.c.token)
+            .where(payman_consents.c.mandate_id == row["id"], payman_consents.c.stage != "DONE")
+            .order_by(payman_consents.c.created_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if token is None:
+            raise ApiError(409, "conflict", "the mandate has no open consent page")
+        nc = body.national_code or row["national_code"] or row["owner_national_code"] or ""
+        result = consent.login(conn, token, nc, body.mobile or row["mobile"], now)
+        if isinstance(result, consent.PageResult):
+            return {"location": result.location, "status": result.status}
+        done = consent.decide(conn, token, None, body.action, body.deposit_iban, now, trusted=True)
+        return {"location": done.location, "status": done.status}
 
 
-def _txn_op(fn: Callable[..., Any], *args: Any) -> Callable[[Runtime], Any]:
+def _txn(fn: Callable[..., Any], *args: Any) -> Callable[[Runtime], Any]:
     def work(rt: Runtime) -> Any:
         with rt.db.write() as conn:
             return fn(conn, rt.clock.now_utc(), *args)
@@ -221,29 +216,86 @@ def _txn_op(fn: Callable[..., Any], *args: Any) -> Callable[[Runtime], Any]:
     return work
 
 
+def settle(rt: Runtime, ref: str, status: str) -> dict[str, Any]:
+    result: dict[str, Any] = _run(rt, _txn(payments.settle, ref, status))
+    return result
+
+
+def reverse(rt: Runtime, ref: str) -> dict[str, Any]:
+    result: dict[str, Any] = _run(rt, _txn(payments.reverse, ref))
+    return result
+
+
+def reconcile(rt: Runtime, ref: str, reconcile_status: int) -> dict[str, Any]:
+    result: dict[str, Any] = _run(rt, _txn(payments.reconcile, ref, reconcile_status))
+    return result
+
+
+def ledger_view(rt: Runtime) -> dict[str, Any]:
+    with rt.db.read() as conn:
+        total = ledger.total(conn)
+    return {"total": total, "balanced": total == 0}
+
+
+# -- the admin API -------------------------------------------------------------------------
+
+
+async def _call(request: Request, fn: Callable[[Runtime], Any]) -> Response:
+    runtime = get_runtime(request)
+    return json_response(await run_in_threadpool(_run, runtime, fn))
+
+
+async def banks_show(request: Request) -> Response:
+    return await _call(request, banks_view)
+
+
+async def bank_set(request: Request) -> Response:
+    code = request.path_params["bank_code"]
+    body = await read_model(request, BankState)
+    return await _call(
+        request, lambda rt: set_bank(rt, code, body.status, body.services, body.failure_rate)
+    )
+
+
+async def force_set(request: Request) -> Response:
+    body = await read_model(request, Force)
+    return await _call(request, lambda rt: force(rt, body))
+
+
+async def force_clear(request: Request) -> Response:
+    return await _call(request, clear_forced)
+
+
+async def mandate_expire(request: Request) -> Response:
+    ref = request.path_params["ref"]
+    return await _call(request, lambda rt: expire(rt, ref))
+
+
+async def mandate_approve(request: Request) -> Response:
+    ref = request.path_params["ref"]
+    body = await read_model(request, Approve)
+    return await _call(request, lambda rt: approve(rt, ref, body))
+
+
 async def txn_settle(request: Request) -> Response:
     body = await read_model(request, Settle)
-    return await _call(request, _txn_op(payments.settle, request.path_params["ref"], body.status))
+    ref = request.path_params["ref"]
+    return await _call(request, lambda rt: settle(rt, ref, body.status))
 
 
 async def txn_reverse(request: Request) -> Response:
-    return await _call(request, _txn_op(payments.reverse, request.path_params["ref"]))
+    ref = request.path_params["ref"]
+    return await _call(request, lambda rt: reverse(rt, ref))
 
 
 async def txn_reconcile(request: Request) -> Response:
     body = await read_model(request, Reconcile)
-    return await _call(
-        request, _txn_op(payments.reconcile, request.path_params["ref"], body.reconcile_status)
-    )
+    ref = request.path_params["ref"]
+    return await _call(request, lambda rt: reconcile(rt, ref, body.reconcile_status))
 
 
 async def ledger_check(request: Request) -> Response:
-    def work(rt: Runtime) -> Any:
-        with rt.db.read() as conn:
-            total = ledger.total(conn)
-        return {"total": total, "balanced": total == 0}
-
-    return await _call(request, work)
+    return await _call(request, ledger_view)
 
 
 _T = ["payman"]

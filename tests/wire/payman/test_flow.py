@@ -113,6 +113,9 @@ def test_full_flow(pm: Payman) -> None:
         "is_over_draft": False,
     }
     assert len(p["reference_id"]) == 20 and p["reference_id"].isdigit()
+    # the document's 00001748943275532294: epoch microseconds of the pay, zero-padded to 20
+    assert p["reference_id"].startswith("0000")
+    assert int(p["reference_id"]) // 1_000_000 == 1748939400000 // 1000
     r = pm.client.get(
         "/v1/payman/pay/trace",
         params={"trace-id": "djloplaae-b85e-5hg-s97c-b991acdacdfg", "date": "2025-06-03"},

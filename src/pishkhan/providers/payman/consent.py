@@ -33,6 +33,7 @@ from pishkhan.iran.banks import by_payman_code
 from pishkhan.iran.errors import InvalidIdentifier
 from pishkhan.iran.mobile import normalize_mobile
 from pishkhan.iran.national_code import parse_national_code
+from pishkhan.tenants.tables import customers
 from pishkhan.world.tables import (
     world_cards,
     world_deposit_owners,
@@ -198,7 +199,12 @@ def login(
         national_code = parse_national_code(national_code_raw)
         mobile = normalize_mobile(mobile_raw)
     except InvalidIdentifier:
-        return PageResult(200, render_login(consent, mandate, CATALOGUE["2112"][1]))
+        return PageResult(
+            200,
+            render_login(
+                consent, mandate, CATALOGUE["2112"][1], merchant_name(conn, mandate["customer_id"])
+            ),
+        )
     if (
         conn.execute(
             select(world_people.c.national_code).where(
@@ -207,7 +213,12 @@ def login(
         ).first()
         is None
     ):
-        return PageResult(200, render_login(consent, mandate, CATALOGUE["2112"][1]))
+        return PageResult(
+            200,
+            render_login(
+                consent, mandate, CATALOGUE["2112"][1], merchant_name(conn, mandate["customer_id"])
+            ),
+        )
     expected_nc = mandate["national_code"]
     expected_mobile = mandate["mobile"]
     if consent["kind"] == "update":
@@ -288,8 +299,11 @@ def decide(
     done = _closed_or_expired(conn, consent, mandate, now)
     if done is not None:
         return done
-    if consent["stage"] != "LOGGED_IN" or (
-        not trusted and (not session or _hash(session) != consent["session_hash"])
+    # Cancelling needs no sign-in (the login page offers it): ``trusted`` skips the session.
+    cancelling = action == "cancel" and trusted
+    if not cancelling and (
+        consent["stage"] != "LOGGED_IN"
+        or (not trusted and (not session or _hash(session) != consent["session_hash"]))
     ):
         return PageResult(403, page_message("دسترسی غیرمجاز", "ابتدا وارد حساب بانکی خود شوید."))
     if action == "cancel":
@@ -332,7 +346,14 @@ def decide(
         chosen = deposits[0]
     if chosen is None:
         return PageResult(
-            200, render_approve(consent, mandate, deposits, "یک سپرده را انتخاب کنید.")
+            200,
+            render_approve(
+                consent,
+                mandate,
+                deposits,
+                "یک سپرده را انتخاب کنید.",
+                merchant_name(conn, mandate["customer_id"]),
+            ),
         )
     card = conn.execute(
         select(world_cards.c.number)
@@ -372,8 +393,15 @@ def show(conn: Connection, token: str, session: str | None, now: datetime) -> Pa
             if consent["kind"] == "update"
             else eligible_deposits(conn, consent["login_national_code"], _bank_key(mandate))
         )
-        return PageResult(200, render_approve(consent, mandate, deposits, None))
-    return PageResult(200, render_login(consent, mandate, None))
+        return PageResult(
+            200,
+            render_approve(
+                consent, mandate, deposits, None, merchant_name(conn, mandate["customer_id"])
+            ),
+        )
+    return PageResult(
+        200, render_login(consent, mandate, None, merchant_name(conn, mandate["customer_id"]))
+    )
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -418,7 +446,15 @@ def page_message(title: str, text: str) -> str:
     )
 
 
-def _terms(consent: RowMapping, mandate: RowMapping) -> str:
+def merchant_name(conn: Connection, customer_id: int) -> str:
+    """The merchant (customer) asking for the mandate, as the consent page names it."""
+    name = conn.execute(
+        select(customers.c.name).where(customers.c.id == customer_id)
+    ).scalar_one_or_none()
+    return str(name or "")
+
+
+def _terms(consent: RowMapping, mandate: RowMapping, merchant: str) -> str:
     bank = by_payman_code(mandate["bank_code"])
     bank_name = bank.name_fa if bank else mandate["bank_code"]
     changes: dict[str, Any] = dict(consent["changes"] or {}) if consent["kind"] == "update" else {}
@@ -445,6 +481,7 @@ def _terms(consent: RowMapping, mandate: RowMapping) -> str:
         else "قرارداد پرداخت مستقیم (پیمان)"
     )
     rows = [
+        ("پذیرنده", merchant),
         ("بانک", bank_name),
         ("کد پیمان", mandate["payman_code"]),
         ("تاریخ شروع", _jalali(mandate["start_date"])),
@@ -457,13 +494,15 @@ def _terms(consent: RowMapping, mandate: RowMapping) -> str:
     dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows)
     return (
         f'<div class="card"><h1>{html.escape(title)}</h1>'
-        '<p class="muted">با تایید این قرارداد به پذیرنده اجازه می‌دهید در محدوده‌های زیر '
-        "از سپرده شما برداشت کند.</p>"
+        f'<p class="muted" id="merchant">با تایید این قرارداد به «{html.escape(merchant)}» '
+        "اجازه می‌دهید در محدوده‌های زیر از سپرده شما برداشت کند.</p>"
         f'<dl id="terms">{dl}</dl></div>'
     )
 
 
-def render_login(consent: RowMapping, mandate: RowMapping, error: str | None) -> str:
+def render_login(
+    consent: RowMapping, mandate: RowMapping, error: str | None, merchant: str = ""
+) -> str:
     err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
     token = html.escape(consent["token"])
     form = (
@@ -482,11 +521,15 @@ def render_login(consent: RowMapping, mandate: RowMapping, error: str | None) ->
         '<input type="hidden" name="action" value="cancel">'
         '<button class="no" type="submit" id="cancel-login">انصراف</button></form></div>'
     )
-    return _page("ورود به بانک", _terms(consent, mandate) + form)
+    return _page("ورود به بانک", _terms(consent, mandate, merchant) + form)
 
 
 def render_approve(
-    consent: RowMapping, mandate: RowMapping, deposits: list[RowMapping], error: str | None
+    consent: RowMapping,
+    mandate: RowMapping,
+    deposits: list[RowMapping],
+    error: str | None,
+    merchant: str = "",
 ) -> str:
     err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
     token = html.escape(consent["token"])
@@ -511,4 +554,4 @@ def render_approve(
         '<button class="no" type="submit" name="action" value="cancel" id="cancel">انصراف</button>'
         "</form></div>"
     )
-    return _page("تایید قرارداد", _terms(consent, mandate) + body)
+    return _page("تایید قرارداد", _terms(consent, mandate, merchant) + body)

@@ -8,11 +8,10 @@ lock and writes them back in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-
-from sqlalchemy.engine import RowMapping
 
 from pishkhan.core.clock import TEHRAN
 
@@ -37,7 +36,7 @@ class Usage:
     month_count: int
 
 
-def usage_of(row: RowMapping, today: date) -> Usage:
+def usage_of(row: Mapping[Any, Any], today: date) -> Usage:
     """Today's and this month's counters (zero when the stored ones belong to another period)."""
     same_day = row["day_key"] == today
     same_month = row["month_key"] == month_key(today)
@@ -48,7 +47,7 @@ def usage_of(row: RowMapping, today: date) -> Usage:
     )
 
 
-def check(row: RowMapping, usage: Usage, amount: int) -> None:
+def check(row: Mapping[Any, Any], usage: Usage, amount: int) -> None:
     """Raise the document's error for the first limit this pay would break."""
     if row["max_amount"] is not None and amount > row["max_amount"]:
         raise PaymanError("2062")

@@ -338,7 +338,42 @@ COMPONENTS: S = {
     ),
     "TransactionsResult": obj(
         ["results", "total_records"],
-        {"results": {"type": "array", "items": {"type": "object"}}, "total_records": INT},
+        {
+            "results": {
+                "type": "array",
+                "items": obj(
+                    [
+                        "commission_amount",
+                        "currency",
+                        "description",
+                        "destination_bank_code",
+                        "reference_id",
+                        "source_bank_code",
+                        "status",
+                        "trace_id",
+                        "transaction_amount",
+                        "transaction_time",
+                        "payman_id",
+                        "transaction_type",
+                    ],
+                    {
+                        "commission_amount": INT,
+                        "currency": STR,
+                        "description": STR,
+                        "destination_bank_code": STR,
+                        "reference_id": STR,
+                        "source_bank_code": STR,
+                        "status": TXN_STATUS,
+                        "trace_id": STR,
+                        "transaction_amount": INT,
+                        "transaction_time": EPOCH_MS,
+                        "payman_id": STR,
+                        "transaction_type": STR,
+                    },
+                ),
+            },
+            "total_records": INT,
+        },
     ),
     "MerchantTransactionsRequest": obj(
         ["offset", "length", "start_date", "end_date", "bank_code"],
@@ -425,8 +460,11 @@ BASE = ("App-Key", "Authorization")
 REPORT = ("App-Key", *CLIENT, "Client-User-Id")
 ERRS = {
     400: ("documented error", ref("Error")),
-    401: ("token missing or invalid", ref("Error")),
+    401: ("token missing or invalid (2009, 2067, 2069)", ref("Error")),
+    403: ("access error (2026, 2034, 2053)", ref("Error")),
     423: ("service closed (2500)", ref("Error")),
+    500: ("internal error (2001)", ref("Error")),
+    503: ("bank side unavailable (2000, 60000)", ref("Error")),
 }
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
@@ -462,7 +500,14 @@ OPS: dict[str, tuple[str, str, Op]] = {
             "token: client credentials (form-encoded; keys any case)",
             "TokenRequest",
             (200, "token", ref("Token")),
-            [],
+            [
+                (
+                    "Authorization",
+                    STR,
+                    False,
+                    "optional `Basic base64(client_id:client_secret)` instead of the body's",
+                )
+            ],
             media="application/x-www-form-urlencoded",
             security=[],
         ),
@@ -537,6 +582,17 @@ OPS: dict[str, tuple[str, str, Op]] = {
             None,
             (200, "the report", ref("Report")),
             hdr(REPORT, ("Authorization", "Device-Id")),
+        ),
+    ),
+    "report_query": (
+        "/v1/payman/report",
+        "GET",
+        op(
+            "report_query: a mandate's remaining limits (the document's Payman-id query form)",
+            None,
+            (200, "the report", ref("Report")),
+            hdr(REPORT, ("Authorization", "Device-Id")),
+            [("payman-id", STR, True, "payman_id (also payman_id)")],
         ),
     ),
     "pay": (

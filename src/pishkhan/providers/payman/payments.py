@@ -12,15 +12,16 @@ transaction under the trace id.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.exc import IntegrityError
 
 from pishkhan.core.clock import TEHRAN
+from pishkhan.core.db import DriverSQL, driver_connection
 from pishkhan.iran.banks import by_payman_code
 from pishkhan.world.tables import world_deposits
 
@@ -82,8 +83,17 @@ def batch_id(bank_code: str, now_tehran: datetime) -> int:
     return ((now_tehran.date() - BATCH_EPOCH).days + 1) * 100 + index
 
 
-def _reference(now_ms: int) -> str:
-    return f"{now_ms:013d}{secrets.randbelow(10_000_000):07d}"
+REFERENCE_ATTEMPTS = 8
+
+
+def _reference(now: datetime, attempt: int = 0) -> str:
+    """The bank's reference: epoch microseconds, zero-padded to 20 digits (the document's
+    ``00001748943275532294``). The clock's microseconds are replaced by random ones (the
+    sandbox clock may be frozen or shared by many pays); a taken one is drawn again, further
+    away on each attempt."""
+    spread = 1_000_000 * 1000**attempt
+    micros = int(now.timestamp()) * 1_000_000 + secrets.randbelow(spread)
+    return f"{micros:020d}"
 
 
 def _take_forced(conn: Connection, payman_id: str) -> str | None:
@@ -118,8 +128,12 @@ def _take_forced(conn: Connection, payman_id: str) -> str | None:
 
 
 def _check_mandate(
-    svc: PaymanService, merchant: Merchant, row: RowMapping | None, req: PayRequest, now: datetime
-) -> RowMapping:
+    svc: PaymanService,
+    merchant: Merchant,
+    row: Mapping[Any, Any] | None,
+    req: PayRequest,
+    now: datetime,
+) -> Mapping[Any, Any]:
     if row is None:
         raise PaymanError("2014")
     if row["customer_id"] != merchant.customer_id:
@@ -167,6 +181,73 @@ def _check_mandate(
     return row
 
 
+# The pay transaction is pre-written SQL run on the DBAPI cursor (``DriverSQL``): building
+# SQLAlchemy constructs per call cost more CPU than everything else a pay does, and the
+# statements are few: lock the mandate (with its deposit's status and whether the trace id is
+# taken, in the same round trip), debit, claim the trace id, two ledger entries, the counters.
+_MANDATE_COLUMNS = (
+    "id", "customer_id", "bank_code", "status", "start_date", "expiration_date",
+    "deposit_iban", "deposit_number", "max_amount", "max_daily_count", "max_monthly_count",
+    "daily_max_amount", "day_key", "day_count", "day_amount", "month_key", "month_count",
+)  # fmt: skip
+_LOCK_SQL = (
+    "SELECT "
+    + ", ".join(f"m.{c}" for c in _MANDATE_COLUMNS)
+    + ", d.status, (SELECT 1 FROM payman_transactions AS t "
+    "WHERE t.customer_id = :cid AND t.trace_id = :trace) "
+    "FROM payman_mandates AS m LEFT OUTER JOIN world_deposits AS d ON d.iban = m.deposit_iban "
+    "WHERE m.payman_id = :pid"
+)
+_SQL: Final = {
+    "lock": DriverSQL(_LOCK_SQL),
+    "lock_pg": DriverSQL(_LOCK_SQL + " FOR UPDATE OF m"),
+    "debit": DriverSQL(
+        "UPDATE world_deposits SET balance = balance - :amount "
+        "WHERE iban = :iban AND balance >= :amount"
+    ),
+    # ON CONFLICT without a target: a taken trace id (or, rarely, reference id) inserts nothing
+    # and raises no error, so the transaction stays usable to tell the two apart.
+    "insert": DriverSQL(
+        "INSERT INTO payman_transactions (customer_id, mandate_id, payman_id, trace_id, "
+        "reference_id, batch_id, amount, commission_amount, description, pay_id, status, "
+        "error_code, transaction_type, source_bank, source_iban, source_deposit, "
+        "destination_bank, destination_deposit, client_date, created_at, updated_at) VALUES "
+        "(:customer_id, :mandate_id, :payman_id, :trace_id, :reference_id, :batch_id, :amount, "
+        ":commission_amount, :description, :pay_id, :status, :error_code, :transaction_type, "
+        ":source_bank, :source_iban, :source_deposit, :destination_bank, :destination_deposit, "
+        ":client_date, :created_at, :updated_at) ON CONFLICT DO NOTHING RETURNING id"
+    ),
+    "trace_taken": DriverSQL(
+        "SELECT 1 FROM payman_transactions WHERE customer_id = :cid AND trace_id = :trace"
+    ),
+    "ledger": DriverSQL(
+        "INSERT INTO payman_ledger_entries (transaction_id, account, amount, kind, at) VALUES "
+        "(:tid, :debit, :minus, 'PAY', :at), (:tid, :credit, :amount, 'PAY', :at)"
+    ),
+    "count": DriverSQL(
+        "UPDATE payman_mandates SET day_key = :day_key, day_count = :day_count, "
+        "day_amount = :day_amount, month_key = :month_key, month_count = :month_count "
+        "WHERE id = :id"
+    ),
+}
+
+
+def _from_db_time(value: Any) -> datetime:
+    """A DateTime column read on the DBAPI cursor (SQLite: naive UTC text) as aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return as_utc(value)
+
+
+def _mandate_row(raw: tuple[Any, ...]) -> dict[str, Any]:
+    row = dict(zip(_MANDATE_COLUMNS, raw, strict=False))
+    row["start_date"] = _from_db_time(row["start_date"])
+    row["expiration_date"] = _from_db_time(row["expiration_date"])
+    if isinstance(row["day_key"], str):
+        row["day_key"] = date.fromisoformat(row["day_key"])
+    return row
+
+
 def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
     """Debit a mandate; raises PaymanError, or RecordedFailure after committing a failure."""
     rt = svc.rt
@@ -176,36 +257,33 @@ def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[st
     today = now_teh.date()
     failure: PaymanError | None = None
     with rt.db.write() as conn:
-        row = (
-            conn.execute(
-                select(payman_mandates)
-                .where(payman_mandates.c.payman_id == req.payman_id)
-                .with_for_update()
-            )
-            .mappings()
-            .first()
-        )
-        row = _check_mandate(svc, merchant, row, req, now)
-        if conn.execute(
-            select(payman_transactions.c.id).where(
-                and_(
-                    payman_transactions.c.customer_id == merchant.customer_id,
-                    payman_transactions.c.trace_id == req.trace_id,
-                )
-            )
-        ).first():
+        raw = driver_connection(conn)
+        postgres = conn.dialect.name == "postgresql"
+
+        def run(name: str, params: dict[str, Any]) -> Any:
+            sql = _SQL[name]
+            return raw.execute(sql.pg if postgres else sql.sqlite, params)
+
+        def db_time(value: datetime | None) -> Any:
+            if value is None or postgres:
+                return value
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        found = run(
+            "lock_pg" if postgres else "lock",
+            {"pid": req.payman_id, "cid": merchant.customer_id, "trace": req.trace_id},
+        ).fetchone()
+        mandate = None if found is None else _mandate_row(found)
+        row = _check_mandate(svc, merchant, mandate, req, now)
+        deposit_status, trace_taken = found[-2], found[-1]
+        if trace_taken is not None:
             raise PaymanError("2049", reference="trace_id")
         usage = limits.usage_of(row, today)
         limits.check(row, usage, req.amount)
         iban = row["deposit_iban"]
-        deposit = conn.execute(
-            select(world_deposits.c.status, world_deposits.c.bank).where(
-                world_deposits.c.iban == iban
-            )
-        ).first()
-        if deposit is None:
+        if deposit_status is None:
             raise PaymanError("10110")
-        if deposit.status != "ACTIVE":
+        if deposit_status != "ACTIVE":
             raise PaymanError("004")
         outcome = "SUCCEED"
         if sandbox.forced_outcomes_exist(rt.state):
@@ -213,12 +291,7 @@ def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[st
         status = outcome
         error_code: str | None = None
         if outcome == "SUCCEED":
-            debited = conn.execute(
-                update(world_deposits)
-                .where(and_(world_deposits.c.iban == iban, world_deposits.c.balance >= req.amount))
-                .values(balance=world_deposits.c.balance - req.amount)
-            ).rowcount
-            if debited != 1:
+            if run("debit", {"iban": iban, "amount": req.amount}).rowcount != 1:
                 status, error_code = "BALANCE_FAILED", "003"
         elif outcome == "FAILED":
             error_code = "2072"
@@ -229,7 +302,7 @@ def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[st
             "mandate_id": row["id"],
             "payman_id": req.payman_id,
             "trace_id": req.trace_id,
-            "reference_id": _reference(now_ms),
+            "reference_id": _reference(now),
             "batch_id": batch_id(bank_code, now_teh),
             "amount": req.amount,
             "commission_amount": 0,
@@ -249,31 +322,43 @@ def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[st
             "created_at": now,
             "updated_at": now,
         }
-        try:
-            with conn.begin_nested():
-                txn_id = conn.execute(
-                    insert(payman_transactions).values(**values).returning(payman_transactions.c.id)
-                ).scalar_one()
-        except IntegrityError as exc:
-            raise PaymanError("2049", reference="trace_id") from exc
+        params = {
+            **values,
+            "client_date": db_time(req.client_date),
+            "created_at": db_time(now),
+            "updated_at": db_time(now),
+        }
+        txn_id: int | None = None
+        for attempt in range(REFERENCE_ATTEMPTS):
+            inserted = run("insert", params).fetchone()
+            if inserted is not None:
+                txn_id = int(inserted[0])
+                break
+            if run("trace_taken", {"cid": merchant.customer_id, "trace": req.trace_id}).fetchone():
+                # a concurrent pay with this trace id committed first: nothing of this one stays
+                raise PaymanError("2049", reference="trace_id")
+            params["reference_id"] = values["reference_id"] = _reference(now, attempt + 1)
+        if txn_id is None:
+            raise PaymanError("2000")
         if error_code is not None:
             failure = PaymanError(error_code)
         else:
             if status == "SUCCEED":
-                ledger.post_transfer(
-                    conn,
-                    transaction_id=txn_id,
-                    debit=ledger.deposit_account(iban),
-                    credit=ledger.merchant_account(merchant.customer_id, bank_code),
-                    amount=req.amount,
-                    kind="PAY",
-                    at=now,
+                run(
+                    "ledger",
+                    {
+                        "tid": txn_id,
+                        "debit": ledger.deposit_account(iban),
+                        "credit": ledger.merchant_account(merchant.customer_id, bank_code),
+                        "amount": req.amount,
+                        "minus": -req.amount,
+                        "at": db_time(now),
+                    },
                 )
-            conn.execute(
-                update(payman_mandates)
-                .where(payman_mandates.c.id == row["id"])
-                .values(**limits.counted(usage, req.amount, today))
-            )
+            counted = limits.counted(usage, req.amount, today)
+            if not postgres:
+                counted["day_key"] = today.isoformat()
+            run("count", {**counted, "id": row["id"]})
     if failure is not None:
         raise RecordedFailure(failure)
     return pay_json(values, now_ms)

@@ -234,7 +234,9 @@ def statistics(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> 
 
 def health(svc: PaymanService, merchant: Merchant) -> list[dict[str, Any]]:
     """Each bank's ``pay`` and ``create`` service state (banks the merchant may use)."""
-    since = svc.started_ms
+    # Never-changed services report when this process started, but never later than the
+    # sandbox clock's now (a clock frozen in the past must not see a future last_updated).
+    since = min(svc.started_ms, svc.rt.clock.millis())
     out = []
     for code in sandbox.bank_codes():
         if not merchant.may_use(code):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +18,7 @@ from pishkhan.runtime import Runtime
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import consent, payments, reports
-from .errors import PaymanError
+from .errors import PaymanError, invalid
 from .openapi_spec import OPS, PAGE_OPS
 from .schemas import form_to_object, parse_body
 from .service import CLIENT_HEADERS, REPORT_HEADERS, PaymanService
@@ -34,6 +36,32 @@ CSP = (
 
 def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _query(request: Request, *names: str) -> str | None:
+    """A query parameter by any of ``names``, case-insensitively (``Trace-id``, ``trace_id``)."""
+    folded: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        folded.setdefault(key.strip().lower(), value)
+    for name in names:
+        found = folded.get(name)
+        if found is not None and found.strip():
+            return found.strip()
+    return None
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return None
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _guard(fn: Handler) -> Handler:
@@ -78,6 +106,11 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         ctype = request.headers.get("content-type", "").lower()
         data = parse_body(raw, ctype) if "json" in ctype else form_to_object(raw)
         form = {k: str(v) for k, v in data.items() if not isinstance(v, dict | list)}
+        basic = _basic_credentials(request.headers.get("authorization", ""))
+        if basic is not None and not form.get("client_id"):
+            # Generic OAuth libraries send the client credentials as HTTP Basic (RFC 6749
+            # 2.3.1), which the Spring-style token endpoint accepts too.
+            form["client_id"], form["client_secret"] = basic
         return _json(await run_in_threadpool(svc.issue_token, form))
 
     async def auth(
@@ -104,15 +137,13 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     @_guard
     async def get_id(request: Request) -> Response:
         merchant = await auth(request)
-        q = request.query_params
-        code = q.get("payman_code") or q.get("payman-code") or q.get("paymanCode")
+        code = _query(request, "payman_code", "payman-code", "paymancode")
         return _json(await run_in_threadpool(svc.get_id, merchant, code))
 
     @_guard
     async def create_trace(request: Request) -> Response:
         merchant = await auth(request, CLIENT_HEADERS)
-        q = request.query_params
-        trace = q.get("trace-id") or q.get("trace_id") or q.get("traceId")
+        trace = _query(request, "trace-id", "trace_id", "traceid")
         return _json(await run_in_threadpool(svc.create_trace, merchant, trace))
 
     @_guard
@@ -134,19 +165,33 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         return _json(await run_in_threadpool(svc.report, merchant, payman_id))
 
     @_guard
+    async def report_query(request: Request) -> Response:
+        # The document's table sends Payman-id as a query parameter; its sample uses the path.
+        merchant = await auth(request, REPORT_HEADERS, token_required=False)
+        payman_id = _query(request, "payman-id", "payman_id", "paymanid")
+        if not payman_id:
+            raise invalid("payman-id", "The payman-id field is required.")
+        return _json(await run_in_threadpool(svc.report, merchant, payman_id))
+
+    @_guard
     async def pay(request: Request) -> Response:
-        merchant = await auth(request)
-        body = await body_of(request)
-        return _json(await run_in_threadpool(payments.pay, svc, merchant, body))
+        # The hot path: one trip to the threadpool for authentication, parsing and the pay.
+        raw = await request.body()
+        headers = request.headers
+
+        def work() -> dict[str, Any]:
+            merchant = svc.authenticate(headers)
+            body = parse_body(raw, headers.get("content-type", ""), required=True)
+            return payments.pay(svc, merchant, body)
+
+        return _json(await run_in_threadpool(work))
 
     @_guard
     async def pay_trace(request: Request) -> Response:
         merchant = await auth(request, CLIENT_HEADERS)
-        q = request.query_params
-        trace = q.get("trace-id") or q.get("trace_id") or q.get("traceId")
-        return _json(
-            await run_in_threadpool(payments.pay_trace, svc, merchant, trace, q.get("date"))
-        )
+        trace = _query(request, "trace-id", "trace_id", "traceid")
+        day = _query(request, "date")
+        return _json(await run_in_threadpool(payments.pay_trace, svc, merchant, trace, day))
 
     @_guard
     async def transactions(request: Request) -> Response:
@@ -279,6 +324,7 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         "update": update,
         "search": search,
         "report": report,
+        "report_query": report_query,
         "pay": pay,
         "pay_trace": pay_trace,
         "transactions": transactions,

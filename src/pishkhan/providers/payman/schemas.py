@@ -75,9 +75,11 @@ def form_to_object(raw: bytes) -> dict[str, Any]:
 
 def parse_body(raw: bytes, content_type: str, *, required: bool = True) -> dict[str, Any]:
     """The request body as a case-folded object (JSON or form-encoded); ``null``/empty -> {}."""
-    if "application/x-www-form-urlencoded" in content_type.lower():
-        return form_to_object(raw)
     text = raw.strip()
+    if "application/x-www-form-urlencoded" in content_type.lower() and text[:1] != b"{":
+        # The document's note says create/update are form-encoded; clients that follow it
+        # sometimes still send a JSON body: read that as JSON.
+        return form_to_object(raw)
     if not text:
         if required:
             raise invalid("$", "A non-empty request body is required.")

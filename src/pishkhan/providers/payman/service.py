@@ -619,28 +619,32 @@ class PaymanService:
         user_ids = get_list(flt, "user_ids", f + "user_ids")
         if user_ids:
             conds.append(t.user_id.in_([str(u) for u in user_ids]))
+        perms_raw = get_list(flt, "permission_ids", f + "permission_ids") or []
+        perms = {
+            get_int({"v": p}, "v", f"{f}permission_ids[{i}]", required=True)
+            for i, p in enumerate(perms_raw)
+        }
         now = self.rt.clock.now_utc()
         with self.rt.db.write() as conn:
             mandates.sweep_expired(conn, merchant.customer_id, now)
-            total = conn.execute(
-                select(func.count()).select_from(payman_mandates).where(and_(*conds))
-            ).scalar_one()
-            rows = (
-                conn.execute(
-                    select(payman_mandates)
-                    .where(and_(*conds))
-                    .order_by(t.id.desc())
-                    .offset(offset)
-                    .limit(length)
-                )
-                .mappings()
-                .all()
-            )
-        perms = get_list(flt, "permission_ids", f + "permission_ids")
+            query = select(payman_mandates).where(and_(*conds)).order_by(t.id.desc())
+            if perms:
+                # permission_ids is a JSON list: filter before paging so total_records and the
+                # page agree.
+                matching = [
+                    row
+                    for row in conn.execute(query).mappings().all()
+                    if perms & set(row["permission_ids"] or ())
+                ]
+                total = len(matching)
+                rows = matching[offset : offset + length]
+            else:
+                total = conn.execute(
+                    select(func.count()).select_from(payman_mandates).where(and_(*conds))
+                ).scalar_one()
+                rows = list(conn.execute(query.offset(offset).limit(length)).mappings().all())
         results = []
         for row in rows:
-            if perms and not set(int(p) for p in perms) & set(row["permission_ids"]):
-                continue
             results.append(
                 {
                     "payman_id": row["payman_id"],
