@@ -111,6 +111,20 @@ def _build(client: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.R
     )
 
 
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+
+def _adopt(http_client: H | None, base_url: str, headers: Mapping[str, str] | None) -> H | None:
+    """Point a caller-supplied httpx client at ``base_url`` and add ``headers`` to it."""
+    if http_client is None:
+        return None
+    if base_url:
+        http_client.base_url = httpx.URL(base_url)
+    if headers:
+        http_client.headers.update(headers)
+    return http_client
+
+
 class SyncTransport:
     """Runs calls with an ``httpx.Client``; pass ``transport=`` or ``http_client=`` to inject."""
 
@@ -124,13 +138,9 @@ class SyncTransport:
         http_client: httpx.Client | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._http = http_client or httpx.Client(
+        self._http = _adopt(http_client, base_url, headers) or httpx.Client(
             base_url=base_url, timeout=timeout, transport=transport, headers=dict(headers or {})
         )
-        if http_client is not None:
-            self._http.base_url = httpx.URL(base_url) if base_url else self._http.base_url
-            if headers:
-                self._http.headers.update(headers)
         self._auth: Auth = auth or NoAuth()
         self._lock = threading.Lock()
 
@@ -183,13 +193,9 @@ class AsyncTransport:
         http_client: httpx.AsyncClient | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._http = http_client or httpx.AsyncClient(
+        self._http = _adopt(http_client, base_url, headers) or httpx.AsyncClient(
             base_url=base_url, timeout=timeout, transport=transport, headers=dict(headers or {})
         )
-        if http_client is not None:
-            self._http.base_url = httpx.URL(base_url) if base_url else self._http.base_url
-            if headers:
-                self._http.headers.update(headers)
         self._auth: Auth = auth or NoAuth()
         self._lock = asyncio.Lock()
 
