@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.clock import Clock
+from pishkhan.core.db import DriverSQL
 from pishkhan.core.tables import audit_log
 
 GENESIS = "0" * 64
@@ -60,29 +61,45 @@ class AuditLog:
         subject: str,
         data: dict[str, Any] | None = None,
     ) -> str:
-        """Append one entry inside the caller's transaction; returns its hash."""
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_AUDIT_LOCK})")
-        prev = conn.execute(
-            select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
-        ).scalar_one_or_none()
-        prev_hash = prev or GENESIS
+        """Append one entry inside the caller's transaction; returns its hash.
+
+        Pre-written driver SQL: every audited operation pays for this, and SQLAlchemy's per-call
+        statement work cost more than the two statements themselves.
+        """
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            _PG_LOCK.run(conn)
+        prev = _LAST_HASH.run(conn).fetchone()
+        prev_hash = prev[0] if prev else GENESIS
         # Round-trip through JSON so what is hashed is exactly what is stored.
-        payload = orjson.loads(orjson.dumps(data or {}))
+        raw = orjson.dumps(data or {})
+        payload = orjson.loads(raw)
         at = self.clock.now_utc()
         digest = entry_hash(prev_hash, at, actor, action, subject, payload)
-        conn.execute(
-            audit_log.insert().values(
-                at=at,
-                actor=actor,
-                action=action,
-                subject=subject,
-                data=payload,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
+        (_INSERT_PG if postgres else _INSERT).run(
+            conn,
+            {
+                # SQLAlchemy's SQLite storage form: naive UTC text.
+                "at": at if postgres else at.replace(tzinfo=None).isoformat(" ", "microseconds"),
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "data": raw.decode(),
+                "prev_hash": prev_hash,
+                "hash": digest,
+            },
         )
         return digest
+
+
+_PG_LOCK = DriverSQL(f"SELECT pg_advisory_xact_lock({_PG_AUDIT_LOCK})")
+_LAST_HASH = DriverSQL("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+_INSERT_TEXT = (
+    "INSERT INTO audit_log (at, actor, action, subject, data, prev_hash, hash) "
+    "VALUES (:at, :actor, :action, :subject, {data}, :prev_hash, :hash)"
+)
+_INSERT = DriverSQL(_INSERT_TEXT.format(data=":data"))
+_INSERT_PG = DriverSQL(_INSERT_TEXT.format(data="CAST(:data AS jsonb)"))
 
 
 @dataclass(frozen=True)
