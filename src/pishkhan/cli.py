@@ -17,6 +17,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pishkhan.commands.sandbox",
     "pishkhan.commands.world",
     "pishkhan.commands.paystar",
+    "pishkhan.commands.pendar",
+    "pishkhan.commands.payman",
 )
 SERVER_EXTRAS_HINT = "the pishkhan server needs its extras: pip install 'pishkhan[server]'"
 

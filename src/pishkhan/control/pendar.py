@@ -21,7 +21,8 @@ from starlette.routing import BaseRoute
 from pishkhan.control.http import ApiError, api_error_from, json_response, read_model
 from pishkhan.core.errors import PishkhanError
 from pishkhan.providers.pendar import ca as ca_mod
-from pishkhan.providers.pendar import profiles
+from pishkhan.providers.pendar import crl as crl_mod
+from pishkhan.providers.pendar import hot, profiles
 from pishkhan.providers.pendar import service as pendar_service
 from pishkhan.providers.pendar.tables import pendar_approvers, pendar_cas
 from pishkhan.runtime import Runtime, get_runtime
@@ -125,36 +126,61 @@ def _ca_view(runtime: Runtime) -> list[dict[str, Any]]:
     return out
 
 
+def ca_view(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every CA: certificate, URLs, profiles, availability, CRL number."""
+    return _ca_view(runtime)
+
+
+def regenerate_crl(runtime: Runtime, name: str) -> dict[str, Any]:
+    """Issue a CA's next CRL now; returns its number, size and URL."""
+    loaded = ca_mod.hierarchy(runtime).get(name)
+    if loaded is None:
+        raise ApiError(404, "not_found", f"no CA named {name!r}")
+    with runtime.db.write() as conn:
+        number, der = crl_mod.regenerate(conn, loaded, runtime.clock.now_utc())
+        runtime.audit.append(
+            conn,
+            actor="admin",
+            action="pendar.crl.regenerate",
+            subject=f"pendar.ca:{name}",
+            data={"crl_number": number},
+        )
+    return {"name": name, "crl_number": number, "bytes": len(der), "url": loaded.urls()["crl"]}
+
+
 async def list_cas(request: Request) -> Response:
     return json_response({"cas": await _run(request, _ca_view)})
+
+
+def set_available(runtime: Runtime, name: str, available: bool) -> dict[str, Any]:
+    """Mark a CA up or down (IsAvailable, error 1005)."""
+    body = Availability(available=available)
+    if ca_mod.hierarchy(runtime).get(name) is None:
+        raise ApiError(404, "not_found", f"no CA named {name!r}")
+    with runtime.db.write() as conn:
+        conn.execute(
+            update(pendar_cas).where(pendar_cas.c.name == name).values(available=body.available)
+        )
+        runtime.audit.append(
+            conn,
+            actor="admin",
+            action="pendar.ca.availability",
+            subject=f"pendar.ca:{name}",
+            data={"available": body.available},
+        )
+    hot.forget(runtime)
+    return {"name": name, "available": body.available}
 
 
 async def set_availability(request: Request) -> Response:
     body = await read_model(request, Availability)
     name = request.path_params["name"]
-
-    def work(runtime: Runtime) -> Any:
-        if ca_mod.hierarchy(runtime).get(name) is None:
-            raise ApiError(404, "not_found", f"no CA named {name!r}")
-        with runtime.db.write() as conn:
-            conn.execute(
-                update(pendar_cas).where(pendar_cas.c.name == name).values(available=body.available)
-            )
-            runtime.audit.append(
-                conn,
-                actor="admin",
-                action="pendar.ca.availability",
-                subject=f"pendar.ca:{name}",
-                data={"available": body.available},
-            )
-        return {"name": name, "available": body.available}
-
-    return json_response(await _run(request, work))
+    return json_response(await _run(request, lambda rt: set_available(rt, name, body.available)))
 
 
-async def set_grants(request: Request) -> Response:
-    body = await read_model(request, Grants)
-    ref = request.path_params["ref"]
+def grant(runtime: Runtime, ref: str, cas: dict[str, list[str]]) -> dict[str, Any]:
+    """Replace a customer's granted CAs and profiles."""
+    body = Grants(cas=cas)
     for ca_name, names in body.cas.items():
         definition = profiles.BY_NAME.get(ca_name)
         if definition is None:
@@ -162,81 +188,93 @@ async def set_grants(request: Request) -> Response:
         unknown = [n for n in names if n != "*" and definition.profile(n) is None]
         if unknown:
             raise ApiError(400, "invalid_input", f"CA {ca_name} has no profiles {unknown}")
-
-    def work(runtime: Runtime) -> Any:
-        with runtime.db.write() as conn:
-            customer_id, settings = _customer(conn, ref)
-            settings["cas"] = body.cas
-            _save_settings(conn, customer_id, settings)
-            runtime.audit.append(
-                conn,
-                actor="admin",
-                action="pendar.grants",
-                subject=f"customer:{customer_id}",
-                data={"cas": body.cas},
-            )
-        return {"customer_id": customer_id, "cas": body.cas}
-
-    return json_response(await _run(request, work))
+    with runtime.db.write() as conn:
+        customer_id, settings = _customer(conn, ref)
+        settings["cas"] = body.cas
+        _save_settings(conn, customer_id, settings)
+        runtime.audit.append(
+            conn,
+            actor="admin",
+            action="pendar.grants",
+            subject=f"customer:{customer_id}",
+            data={"cas": body.cas},
+        )
+    hot.forget(runtime)
+    return {"customer_id": customer_id, "cas": body.cas}
 
 
-async def set_switches(request: Request) -> Response:
+async def set_grants(request: Request) -> Response:
+    body = await read_model(request, Grants)
+    ref = request.path_params["ref"]
+    return json_response(await _run(request, lambda rt: grant(rt, ref, body.cas)))
+
+
+def set_switches(runtime: Runtime, ref: str, switches: dict[str, bool]) -> dict[str, Any]:
+    """Turn RegisterInfo's identity-check switches on or off (others unchanged)."""
+    return _set_switches(runtime, ref, Switches(**switches))
+
+
+async def patch_switches(request: Request) -> Response:
     body = await read_model(request, Switches)
     ref = request.path_params["ref"]
+    return json_response(await _run(request, lambda rt: _set_switches(rt, ref, body)))
 
-    def work(runtime: Runtime) -> Any:
-        with runtime.db.write() as conn:
-            customer_id, settings = _customer(conn, ref)
-            for key in SWITCHES:
-                value = getattr(body, key)
-                if value is not None:
-                    settings[key] = value
-            _save_settings(conn, customer_id, settings)
-            runtime.audit.append(
-                conn,
-                actor="admin",
-                action="pendar.settings",
-                subject=f"customer:{customer_id}",
-                data={k: settings.get(k, False) for k in SWITCHES},
-            )
-        return {
-            "customer_id": customer_id,
-            "cas": profiles.grants(settings),
-            **{k: bool(settings.get(k, False)) for k in SWITCHES},
-        }
 
-    return json_response(await _run(request, work))
+def _set_switches(runtime: Runtime, ref: str, body: Switches) -> dict[str, Any]:
+    with runtime.db.write() as conn:
+        customer_id, settings = _customer(conn, ref)
+        for key in SWITCHES:
+            value = getattr(body, key)
+            if value is not None:
+                settings[key] = value
+        _save_settings(conn, customer_id, settings)
+        runtime.audit.append(
+            conn,
+            actor="admin",
+            action="pendar.settings",
+            subject=f"customer:{customer_id}",
+            data={k: settings.get(k, False) for k in SWITCHES},
+        )
+    hot.forget(runtime)
+    return {
+        "customer_id": customer_id,
+        "cas": profiles.grants(settings),
+        **{k: bool(settings.get(k, False)) for k in SWITCHES},
+    }
+
+
+def customer_view(runtime: Runtime, ref: str) -> dict[str, Any]:
+    """A customer's grants, identity-check switches and approvers."""
+    with runtime.db.read() as conn:
+        customer_id, settings = _customer(conn, ref)
+        approvers = [
+            {
+                "fingerprint": r["fingerprint"],
+                "name": r["name"],
+                "revoked": bool(r["revoked"]),
+            }
+            for r in conn.execute(
+                select(pendar_approvers).where(pendar_approvers.c.customer_id == customer_id)
+            ).mappings()
+        ]
+    return {
+        "customer_id": customer_id,
+        "cas": profiles.grants(settings),
+        **{k: bool(settings.get(k, False)) for k in SWITCHES},
+        "approvers": approvers,
+    }
 
 
 async def show_settings(request: Request) -> Response:
     ref = request.path_params["ref"]
-
-    def work(runtime: Runtime) -> Any:
-        with runtime.db.read() as conn:
-            customer_id, settings = _customer(conn, ref)
-            approvers = [
-                {
-                    "fingerprint": r["fingerprint"],
-                    "name": r["name"],
-                    "revoked": bool(r["revoked"]),
-                }
-                for r in conn.execute(
-                    select(pendar_approvers).where(pendar_approvers.c.customer_id == customer_id)
-                ).mappings()
-            ]
-        return {
-            "customer_id": customer_id,
-            "cas": profiles.grants(settings),
-            **{k: bool(settings.get(k, False)) for k in SWITCHES},
-            "approvers": approvers,
-        }
-
-    return json_response(await _run(request, work))
+    return json_response(await _run(request, lambda rt: customer_view(rt, ref)))
 
 
-async def add_approver(request: Request) -> Response:
-    body = await read_model(request, Approver)
-    ref = request.path_params["ref"]
+def approver_add(
+    runtime: Runtime, ref: str, certificate_pem: str, name: str = ""
+) -> dict[str, Any]:
+    """Register an approver certificate for RequestApprove's ``approverSign``."""
+    body = Approver(certificate_pem=certificate_pem, name=name)
     try:
         cert = x509.load_pem_x509_certificate(body.certificate_pem.strip().encode("ascii"))
     except (ValueError, UnicodeEncodeError) as exc:
@@ -245,92 +283,109 @@ async def add_approver(request: Request) -> Response:
         ) from exc
     der = cert.public_bytes(serialization.Encoding.DER)
     fingerprint = hashlib.sha256(der).hexdigest()
-
-    def work(runtime: Runtime) -> Any:
-        with runtime.db.write() as conn:
-            customer_id, _settings = _customer(conn, ref)
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        pendar_approvers.insert().values(
-                            customer_id=customer_id,
-                            fingerprint=fingerprint,
-                            name=body.name or cert.subject.rfc4514_string()[:200],
-                            certificate_der=der,
-                            revoked=False,
-                            added_at=runtime.clock.now_utc(),
-                        )
+    with runtime.db.write() as conn:
+        customer_id, _settings = _customer(conn, ref)
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    pendar_approvers.insert().values(
+                        customer_id=customer_id,
+                        fingerprint=fingerprint,
+                        name=body.name or cert.subject.rfc4514_string()[:200],
+                        certificate_der=der,
+                        revoked=False,
+                        added_at=runtime.clock.now_utc(),
                     )
-            except IntegrityError as exc:
-                raise ApiError(409, "conflict", "this approver is already registered") from exc
-            runtime.audit.append(
-                conn,
-                actor="admin",
-                action="pendar.approver.add",
-                subject=f"customer:{customer_id}",
-                data={"fingerprint": fingerprint},
-            )
-        return {"fingerprint": fingerprint, "subject": cert.subject.rfc4514_string()}
+                )
+        except IntegrityError as exc:
+            raise ApiError(409, "conflict", "this approver is already registered") from exc
+        runtime.audit.append(
+            conn,
+            actor="admin",
+            action="pendar.approver.add",
+            subject=f"customer:{customer_id}",
+            data={"fingerprint": fingerprint},
+        )
+    return {"fingerprint": fingerprint, "subject": cert.subject.rfc4514_string()}
 
-    return json_response(await _run(request, work), 201)
+
+async def add_approver(request: Request) -> Response:
+    body = await read_model(request, Approver)
+    ref = request.path_params["ref"]
+    return json_response(
+        await _run(request, lambda rt: approver_add(rt, ref, body.certificate_pem, body.name)),
+        201,
+    )
+
+
+def approver_revoked(
+    runtime: Runtime, ref: str, fingerprint: str, revoked: bool = True
+) -> dict[str, Any]:
+    """Mark an approver certificate revoked (RequestApprove answers 1107) or not."""
+    body = ApproverRevoked(revoked=revoked)
+    fingerprint = fingerprint.lower()
+    with runtime.db.write() as conn:
+        customer_id, _settings = _customer(conn, ref)
+        changed = conn.execute(
+            update(pendar_approvers)
+            .where(
+                and_(
+                    pendar_approvers.c.customer_id == customer_id,
+                    pendar_approvers.c.fingerprint == fingerprint,
+                )
+            )
+            .values(revoked=body.revoked)
+        ).rowcount
+        if not changed:
+            raise ApiError(404, "not_found", "no such approver for this customer")
+        runtime.audit.append(
+            conn,
+            actor="admin",
+            action="pendar.approver.revoked",
+            subject=f"customer:{customer_id}",
+            data={"fingerprint": fingerprint, "revoked": body.revoked},
+        )
+    return {"fingerprint": fingerprint, "revoked": body.revoked}
 
 
 async def revoke_approver(request: Request) -> Response:
     body = await read_model(request, ApproverRevoked)
     ref = request.path_params["ref"]
-    fingerprint = request.path_params["fingerprint"].lower()
+    fingerprint = request.path_params["fingerprint"]
+    return json_response(
+        await _run(request, lambda rt: approver_revoked(rt, ref, fingerprint, body.revoked))
+    )
 
-    def work(runtime: Runtime) -> Any:
-        with runtime.db.write() as conn:
-            customer_id, _settings = _customer(conn, ref)
-            changed = conn.execute(
-                update(pendar_approvers)
-                .where(
-                    and_(
-                        pendar_approvers.c.customer_id == customer_id,
-                        pendar_approvers.c.fingerprint == fingerprint,
-                    )
-                )
-                .values(revoked=body.revoked)
-            ).rowcount
-            if not changed:
-                raise ApiError(404, "not_found", "no such approver for this customer")
-            runtime.audit.append(
-                conn,
-                actor="admin",
-                action="pendar.approver.revoked",
-                subject=f"customer:{customer_id}",
-                data={"fingerprint": fingerprint, "revoked": body.revoked},
-            )
-        return {"fingerprint": fingerprint, "revoked": body.revoked}
 
-    return json_response(await _run(request, work))
+def payment_add(runtime: Runtime, ref: str, payment_id: str, amount: int) -> dict[str, Any]:
+    """Register a payment usable once as IssueCertificateByTrackingCode's ``paymentId``."""
+    return _add_payment(runtime, ref, Payment(payment_id=payment_id, amount=amount))
 
 
 async def add_payment(request: Request) -> Response:
     body = await read_model(request, Payment)
     ref = request.path_params["ref"]
+    return json_response(await _run(request, lambda rt: _add_payment(rt, ref, body)), 201)
 
-    def work(runtime: Runtime) -> Any:
-        with runtime.db.write() as conn:
-            customer_id, _settings = _customer(conn, ref)
-            try:
-                with conn.begin_nested():
-                    out = pendar_service.new_payment(
-                        conn, runtime, customer_id, body.payment_id, body.amount
-                    )
-            except IntegrityError as exc:
-                raise ApiError(409, "conflict", "this payment id already exists") from exc
-            runtime.audit.append(
-                conn,
-                actor="admin",
-                action="pendar.payment.add",
-                subject=f"customer:{customer_id}",
-                data=out,
-            )
-        return out
 
-    return json_response(await _run(request, work), 201)
+def _add_payment(runtime: Runtime, ref: str, body: Payment) -> dict[str, Any]:
+    with runtime.db.write() as conn:
+        customer_id, _settings = _customer(conn, ref)
+        try:
+            with conn.begin_nested():
+                out = pendar_service.new_payment(
+                    conn, runtime, customer_id, body.payment_id, body.amount
+                )
+        except IntegrityError as exc:
+            raise ApiError(409, "conflict", "this payment id already exists") from exc
+        runtime.audit.append(
+            conn,
+            actor="admin",
+            action="pendar.payment.add",
+            subject=f"customer:{customer_id}",
+            data=out,
+        )
+    return out
 
 
 _T = ["pendar"]
@@ -384,7 +439,7 @@ routes: list[BaseRoute] = [
     ),
     ApiRoute(
         "/pendar/customers/{ref}/settings",
-        set_switches,
+        patch_switches,
         methods=["PATCH"],
         op=Op(
             "Identity-check switches for RegisterInfo",

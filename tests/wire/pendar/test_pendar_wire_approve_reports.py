@@ -67,7 +67,6 @@ def test_request_approve_with_cms_and_every_approver_error(
         {"certificate_pem": pem(cert), "name": "one"},
     )["fingerprint"]
     assert code(cms_detached(cert, key, text + "x")) == 1106  # signed something else
-    assert code("") == 1106  # neither a signature nor an orderId
     assert code("bm90IGNtcw==") == 1106
     customer.admin("PATCH", f"/customers/{customer.slug}/approvers/{fp}", {"revoked": True})
     assert code(cms_detached(cert, key, text)) == 1107
@@ -110,6 +109,30 @@ def test_remote_approval_with_order_id(customer: Any, runtime: Any) -> None:
     assert data["method"] == "remote" and data["order_id"] == "FACE-42"
     bad = _approve_body(customer, tc, "", "x", nc=MARYAM["NationalCode"])
     assert customer.post("RequestApprove", bad).json()["ErrorCode"] == 1111
+
+
+def test_remote_approval_without_order_id(customer: Any) -> None:
+    """RequestApprove note 2: orderId is optional (only Pendar's own face authentication needs
+    it) and approverSign is empty for remote identification, so both may be empty."""
+    tc = customer.register(profile=APPROVAL_PROFILE)
+    assert customer.post("IsApproved", {"trackingCode": tc}).json() == {
+        "ResultCode": False,
+        "Description": "",
+        "Message": "Unsuccess",
+    }
+    out = customer.post("RequestApprove", _approve_body(customer, tc, "", "")).json()
+    assert out == {
+        "ResultCode": True,
+        "Description": "",
+        "Message": "Success",
+        "ErrorCode": 0,
+        "ErrorMessage": "",
+    }
+    assert customer.post("IsApproved", {"trackingCode": tc}).json() == {
+        "ResultCode": True,
+        "Description": "",
+        "Message": "Success",
+    }
 
 
 def test_listings_and_history(customer: Any, other_customer: Any) -> None:

@@ -8,6 +8,7 @@ certificates carry the CRL distribution point and AIA (OCSP, CA issuers) URLs of
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 from sqlalchemy import insert, select
@@ -27,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from pishkhan.core.db import Database
 from pishkhan.runtime import Runtime
 
+from . import der
 from .profiles import BY_NAME, DN_ATTRIBUTES, INTERMEDIATES, ROOT, ROOT_DEF, CADef, Profile
 from .signer import KeyEncryptor, Signer, SoftwareSigner, generate_key
 from .tables import pendar_cas
@@ -91,6 +93,16 @@ class LoadedCA:
             ]
         )
         self.issuer_display = dotnet_name(self.certificate.subject)
+        # What every certificate this CA issues shares, encoded once (see :mod:`.der`).
+        self.algorithm = der.algorithm_for(self.signer.public_key())
+        self.subject_der = self.certificate.subject.public_bytes()
+        self.issued_tail = (
+            der.extension(self.aki) + der.extension(self.cdp) + der.extension(self.aia)
+        )
+
+    def sign(self, tbs: bytes) -> bytes:
+        """The signed structure (certificate, CRL, OCSP response) for ``tbs``."""
+        return der.signed(tbs, self.algorithm, self.signer.sign(tbs))
 
     def urls(self) -> dict[str, str]:
         base = f"{self.base_url}/pki/{self.name}"
@@ -158,6 +170,11 @@ def hierarchy(runtime: Runtime) -> Hierarchy:
         return found
 
 
+def is_loaded(runtime: Runtime) -> bool:
+    """Whether this process has loaded the hierarchy already (creating it generates keys)."""
+    return runtime.db in _loaded
+
+
 def forget(runtime: Runtime) -> None:
     """Drop the cached hierarchy (after a sandbox reset wiped the tables)."""
     with _lock:
@@ -175,54 +192,77 @@ def _name(cn: str) -> x509.Name:
     )
 
 
+_CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+_LEAF_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=True,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+_LEAF_HEAD = der.extension(x509.BasicConstraints(ca=False, path_length=None), True) + der.extension(
+    _LEAF_KEY_USAGE, True
+)
+
+
+def _spki(public_key: Any) -> bytes:
+    der_bytes: bytes = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return der_bytes
+
+
 def _ca_certificate(
     definition: CADef,
-    key: Any,
+    signer: Signer,
     parent: LoadedCA | None,
-    parent_key: Any,
     now: datetime,
-    base_url: str,
 ) -> x509.Certificate:
+    """An intermediate's certificate signed by ``parent`` (the root's by itself)."""
     subject = _name(definition.common_name)
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(parent.certificate.subject if parent else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=definition.validity_days))
-        .add_extension(
+    public_key = signer.public_key()
+    ski = x509.SubjectKeyIdentifier.from_public_key(public_key)
+    extensions = [
+        der.extension(
             x509.BasicConstraints(ca=True, path_length=None if parent is None else 0), True
-        )
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            True,
-        )
-        .add_extension(ski, False)
-    )
+        ),
+        der.extension(_CA_KEY_USAGE, True),
+        der.extension(ski),
+    ]
     if parent is not None:
-        builder = (
-            builder.add_extension(parent.aki, False)
-            .add_extension(parent.cdp, False)
-            .add_extension(parent.aia, False)
-        )
+        extensions.append(parent.issued_tail)
     else:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), False
+        extensions.append(
+            der.extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski))
         )
-    return builder.sign(parent_key if parent else key, hashes.SHA256())
+    issuer_signer = parent.signer if parent else signer
+    algorithm = der.algorithm_for(issuer_signer.public_key())
+    tbs = der.tbs_certificate(
+        serial=x509.random_serial_number(),
+        algorithm=algorithm,
+        issuer=(parent.certificate.subject if parent else subject).public_bytes(),
+        not_before=now - timedelta(minutes=5),
+        not_after=now + timedelta(days=definition.validity_days),
+        subject=subject.public_bytes(),
+        spki=_spki(public_key),
+        extensions=extensions,
+    )
+    signed = der.signed(tbs, algorithm, issuer_signer.sign(tbs))
+    return x509.load_der_x509_certificate(signed)
 
 
 def _load_or_create(runtime: Runtime) -> Hierarchy:
@@ -247,13 +287,13 @@ def _ensure(
 
     def load(row: Any, definition: CADef, parent: LoadedCA | None) -> LoadedCA:
         signer = SoftwareSigner.unseal(row["key_blob"], encryptor, row["key_ref"])
-        der = bytes(row["certificate_der"])
+        cert_der = bytes(row["certificate_der"])
         return LoadedCA(
             int(row["id"]),
             row["name"],
             definition,
-            x509.load_der_x509_certificate(der),
-            der,
+            x509.load_der_x509_certificate(cert_der),
+            cert_der,
             signer,
             parent,
             base_url,
@@ -261,16 +301,10 @@ def _ensure(
 
     def create(definition: CADef, parent: LoadedCA | None) -> LoadedCA:
         key = generate_key(algorithm)
-        cert = _ca_certificate(
-            definition,
-            key,
-            parent,
-            parent.signer.private_key if parent else None,
-            now,
-            base_url,
-        )
-        der = cert.public_bytes(serialization.Encoding.DER)
-        signer = SoftwareSigner(key, f"software:{definition.name}:{cert.serial_number:x}")
+        signer = SoftwareSigner(key, f"software:{definition.name}")
+        cert = _ca_certificate(definition, signer, parent, now)
+        cert_der = cert.public_bytes(serialization.Encoding.DER)
+        signer.key_ref = f"software:{definition.name}:{cert.serial_number:x}"
         ca_id = conn.execute(
             insert(pendar_cas)
             .values(
@@ -278,7 +312,7 @@ def _ensure(
                 parent_id=parent.id if parent else None,
                 title=definition.title,
                 subject_dn=cert.subject.rfc4514_string(),
-                certificate_der=der,
+                certificate_der=cert_der,
                 key_algorithm=algorithm,
                 signer="software",
                 key_ref=signer.key_ref,
@@ -297,7 +331,7 @@ def _ensure(
             data={"subject": cert.subject.rfc4514_string(), "key_algorithm": algorithm},
         )
         return LoadedCA(
-            int(ca_id), definition.name, definition, cert, der, signer, parent, base_url
+            int(ca_id), definition.name, definition, cert, cert_der, signer, parent, base_url
         )
 
     root_row = rows.get(ROOT)
@@ -350,56 +384,44 @@ def issue(
     public_key: Any,
     now: datetime,
 ) -> Issued:
-    key = ca.signer.private_key
-    if key is None:
-        raise RuntimeError(f"CA {ca.name}: signer {ca.signer.key_ref} cannot build certificates")
     not_before = now.astimezone(UTC).replace(microsecond=0)
     not_after = min(
         not_before + timedelta(days=profile.validity_days),
         ca.certificate.not_valid_after_utc,
     )
     serial = x509.random_serial_number()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca.certificate.subject)
-        .public_key(public_key)
-        .serial_number(serial)
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            True,
-        )
-        .add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usage)), False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False)
-        .add_extension(ca.aki, False)
-        .add_extension(ca.cdp, False)
-        .add_extension(ca.aia, False)
+    tbs = der.tbs_certificate(
+        serial=serial,
+        algorithm=ca.algorithm,
+        issuer=ca.subject_der,
+        not_before=not_before,
+        not_after=not_after,
+        subject=subject.public_bytes(),
+        spki=_spki(public_key),
+        extensions=(
+            _LEAF_HEAD,
+            _eku(profile),
+            der.extension(x509.SubjectKeyIdentifier.from_public_key(public_key)),
+            ca.issued_tail,
+        ),
     )
-    cert = builder.sign(key, hashes.SHA256())
-    der = cert.public_bytes(serialization.Encoding.DER)
+    cert_der = ca.sign(tbs)
+    cert = x509.load_der_x509_certificate(cert_der)
     cns = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return Issued(
         cert,
-        der,
+        cert_der,
         serial_hex(serial),
-        hashlib.sha256(der).hexdigest(),
+        hashlib.sha256(cert_der).hexdigest(),
         str(cns[0].value) if cns else "",
         not_before,
         not_after,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _eku(profile: Profile) -> bytes:
+    return der.extension(x509.ExtendedKeyUsage(list(profile.extended_key_usage)))
 
 
 def serial_hex(serial: int) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from . import der
 from .ca import LoadedCA
 from .tables import pendar_cas, pendar_certificates, pendar_crls
 
@@ -23,34 +23,12 @@ CRL_LIFETIME = timedelta(days=1)
 # Regenerate a CRL that is this close to its nextUpdate when it is fetched.
 REFRESH_MARGIN = timedelta(hours=1)
 
-_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
-_ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")
 _OID_CRL_NUMBER = bytes.fromhex("0603551d14")
 _OID_AKI = bytes.fromhex("0603551d23")
 _OID_REASON = bytes.fromhex("0603551d15")
-
-
-def _len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(raw),)) + raw
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + _len(len(content)) + content
-
-
-def _int(value: int) -> bytes:
-    raw = value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True) if value else b"\x00"
-    return _tlv(0x02, raw)
-
-
-def _time(at: datetime) -> bytes:
-    at = at.astimezone(UTC)
-    if 1950 <= at.year < 2050:
-        return _tlv(0x17, at.strftime("%y%m%d%H%M%SZ").encode("ascii"))
-    return _tlv(0x18, at.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+_tlv = der.tlv
+_int = der.integer
+_time = der.utc_time
 
 
 def encode_tbs(
@@ -77,7 +55,6 @@ def encode_tbs(
                 )
             body += ext
         entries.append(_tlv(0x30, body))
-    alg = _SHA256_RSA if isinstance(ca.signer.public_key(), rsa.RSAPublicKey) else _ECDSA_SHA256
     aki = _tlv(0x30, _tlv(0x80, ca.ski.digest))
     extensions = _tlv(
         0x30,
@@ -86,7 +63,7 @@ def encode_tbs(
     )
     tbs = (
         _int(1)
-        + alg
+        + ca.algorithm
         + ca.certificate.subject.public_bytes()
         + _time(this_update)
         + _time(next_update)
@@ -97,9 +74,7 @@ def encode_tbs(
 
 
 def sign_crl(ca: LoadedCA, tbs: bytes) -> bytes:
-    alg = _SHA256_RSA if isinstance(ca.signer.public_key(), rsa.RSAPublicKey) else _ECDSA_SHA256
-    signature = ca.signer.sign(tbs)
-    return _tlv(0x30, tbs + alg + _tlv(0x03, b"\x00" + signature))
+    return ca.sign(tbs)
 
 
 def build(

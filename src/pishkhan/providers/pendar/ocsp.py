@@ -1,4 +1,7 @@
-"""The OCSP responder (RFC 6960): one per CA, signed by the CA's own key.
+"""The OCSP responder (RFC 6960): one per CA, signed by the CA's own key through its signer.
+
+The BasicOCSPResponse is encoded by :mod:`.der` (one SingleResponse, responderID by key hash,
+the request's nonce echoed) and signed with :meth:`LoadedCA.sign`.
 
 Requests arrive as ``POST /pki/<ca>/ocsp`` (``application/ocsp-request``) or
 ``GET /pki/<ca>/ocsp/<base64 request>``. The CertID is matched by its issuer name and key hashes
@@ -11,11 +14,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
+from . import der
 from .ca import LoadedCA, serial_hex
 from .tables import pendar_certificates
 
@@ -33,12 +37,17 @@ REASONS: dict[int, x509.ReasonFlags] = {
     9: x509.ReasonFlags.privilege_withdrawn,
     10: x509.ReasonFlags.aa_compromise,
 }
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
+# CertID hashAlgorithm as OpenSSL writes it (NULL parameters), echoed in the response.
+_HASH_ALGORITHMS: dict[str, bytes] = {
+    name: der.seq(der.oid(dotted), der.tlv(der.NULL, b""))
+    for name, dotted in (
+        ("sha1", "1.3.14.3.2.26"),
+        ("sha256", "2.16.840.1.101.3.4.2.1"),
+        ("sha384", "2.16.840.1.101.3.4.2.2"),
+        ("sha512", "2.16.840.1.101.3.4.2.3"),
+    )
 }
+_OID_BASIC = "1.3.6.1.5.5.7.48.1.1"
 
 
 def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
@@ -55,11 +64,11 @@ def respond(conn: Connection, ca: LoadedCA, request_der: bytes, now: datetime) -
         name_hash, key_hash, serial = req.issuer_name_hash, req.issuer_key_hash, req.serial_number
     except (ValueError, TypeError):
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-    if algorithm not in _HASHES or ca.issuer_hashes.get(algorithm) != (name_hash, key_hash):
+    if algorithm not in _HASH_ALGORITHMS or ca.issuer_hashes.get(algorithm) != (
+        name_hash,
+        key_hash,
+    ):
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-    key = ca.signer.private_key
-    if key is None:
-        return _unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
     row = conn.execute(
         select(
             pendar_certificates.c.status,
@@ -73,35 +82,45 @@ def respond(conn: Connection, ca: LoadedCA, request_der: bytes, now: datetime) -
         )
     ).first()
     this_update = now.astimezone(UTC).replace(microsecond=0)
-    revocation_time: datetime | None = None
-    revocation_reason: x509.ReasonFlags | None = None
     if row is None:
-        status = ocsp.OCSPCertStatus.UNKNOWN
+        status = der.tlv(0x82, b"")  # unknown [2] IMPLICIT NULL
     elif row[0] == "Revoked":
-        status = ocsp.OCSPCertStatus.REVOKED
-        revocation_time = row[1] if row[1].tzinfo else row[1].replace(tzinfo=UTC)
-        revocation_reason = REASONS.get(row[2] or 0)
-    else:
-        status = ocsp.OCSPCertStatus.GOOD
-    builder = (
-        ocsp.OCSPResponseBuilder()
-        .add_response_by_hash(
-            name_hash,
-            key_hash,
-            serial,
-            _HASHES[algorithm](),
-            status,
-            this_update,
-            this_update + RESPONSE_LIFETIME,
-            revocation_time,
-            revocation_reason,
+        revoked_at = row[1] if row[1].tzinfo else row[1].replace(tzinfo=UTC)
+        reason = row[2]
+        status = der.tlv(
+            0xA1,  # revoked [1] IMPLICIT RevokedInfo
+            der.generalized_time(revoked_at)
+            + (
+                der.explicit(0, der.tlv(der.ENUMERATED, bytes((reason,))))
+                if reason is not None and reason in REASONS
+                else b""
+            ),
         )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificate)
-    )
+    else:
+        status = der.tlv(0x80, b"")  # good [0] IMPLICIT NULL
     try:
         nonce = req.extensions.get_extension_for_class(x509.OCSPNonce).value
     except x509.ExtensionNotFound:
         nonce = None
-    if nonce is not None:
-        builder = builder.add_extension(nonce, critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    single = der.seq(
+        der.seq(
+            _HASH_ALGORITHMS[algorithm],
+            der.octets(name_hash),
+            der.octets(key_hash),
+            der.integer(serial),
+        ),
+        status,
+        der.generalized_time(this_update),
+        der.explicit(0, der.generalized_time(this_update + RESPONSE_LIFETIME)),
+    )
+    response_data = der.seq(
+        der.explicit(2, der.octets(ca.issuer_hashes["sha1"][1])),  # responderID byKey
+        der.generalized_time(this_update),
+        der.seq(single),
+        der.explicit(1, der.seq(der.extension(nonce))) if nonce is not None else b"",
+    )
+    basic = ca.sign(response_data)
+    return der.seq(
+        der.tlv(der.ENUMERATED, b"\x00"),  # successful
+        der.explicit(0, der.seq(der.oid(_OID_BASIC), der.octets(basic))),
+    )

@@ -23,15 +23,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from pishkhan import __version__
+from pishkhan.core.db import is_busy
 from pishkhan.runtime import Runtime
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import ca as ca_mod
 from . import crl as crl_mod
 from . import errors as E
+from . import hot, service
 from . import ocsp as ocsp_mod
 from . import schemas as S
-from . import service
 from .errors import PendarError
 
 log = logging.getLogger("pishkhan.pendar")
@@ -46,6 +47,8 @@ class Method:
     http: str  # the document's HTTP method ("GET" or "POST"); both are accepted
     family: str  # how errors are rendered: "is", "result", "available", "array"
     defaults: tuple[tuple[str, Any], ...] = ()
+    # on SQLite, run on the event loop with Database.hot_write (handler takes ``write``)
+    inline: bool = False
 
 
 def _version(_rt: Runtime, _data: dict[str, Any]) -> Any:
@@ -79,6 +82,7 @@ METHODS: tuple[Method, ...] = (
             ("ValidFrom", ""),
             ("ValidTo", ""),
         ),
+        inline=True,
     ),
     Method("RevokeCertificate", service.revoke_certificate, "POST", "is", (("Description", ""),)),
     Method("IsApproved", service.is_approved, "POST", "result"),
@@ -157,6 +161,20 @@ async def _fields(request: Request) -> dict[str, Any] | None:
 
 def build(runtime: Runtime) -> list[BaseRoute]:
     runtime.reset_hooks.append(lambda: ca_mod.forget(runtime))
+    runtime.reset_hooks.append(lambda: hot.forget(runtime))
+
+    # SQLite transactions run faster inline (on a kept connection, no threadpool handoff) than
+    # through the threadpool; a database another process holds sends the call to the threadpool
+    # with an ordinary, waiting connection (nothing of the first attempt was committed).
+    inline = runtime.db.is_sqlite
+
+    async def _inline(method: Method, data: dict[str, Any]) -> Any:
+        try:
+            return method.handler(runtime, data, runtime.db.hot_write)  # type: ignore[call-arg]
+        except Exception as exc:
+            if not is_busy(exc):
+                raise
+        return await run_in_threadpool(method.handler, runtime, data)
 
     async def api(request: Request) -> Response:
         method = BY_LOWER.get(request.path_params["method"].lower())
@@ -171,7 +189,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         if data is None:
             return json(error_body(method, PendarError(E.PROGRAM_ERROR, "بدنه درخواست JSON نیست")))
         try:
-            result = await run_in_threadpool(method.handler, runtime, data)
+            if method.inline and inline and ca_mod.is_loaded(runtime):
+                result = await _inline(method, data)
+            else:
+                result = await run_in_threadpool(method.handler, runtime, data)
         except PendarError as exc:
             customer_id = getattr(exc, "customer_id", None)
             if customer_id is not None:

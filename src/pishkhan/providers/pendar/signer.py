@@ -1,11 +1,11 @@
 """CA signing keys behind a signer interface.
 
-:class:`Signer` is what the CA code needs from a key: its public key, ``sign(data)`` (the CA's
-signature algorithm with SHA-256: RSA PKCS#1 v1.5 or ECDSA) and, when the key lives in this
-process, ``private_key`` so that certificates and OCSP responses can be built by
-``cryptography`` directly. CRLs are encoded by :mod:`.crl` and signed through ``sign`` alone, so
-a PKCS#11 signer (``private_key`` None) can take over CRL signing unchanged; certificates and
-OCSP responses then need the generic path described in ``docs/pendar.md``.
+:class:`Signer` is all the CA code needs from a key: ``key_ref``, its public key and
+``sign(data)`` (SHA-256 with RSA PKCS#1 v1.5 or ECDSA, DER-encoded ECDSA signatures: what a
+PKCS#11 ``C_Sign`` with ``CKM_SHA256_RSA_PKCS`` or ``CKM_ECDSA_SHA256`` gives, after encoding the
+raw ECDSA r||s). Certificates, CRLs and OCSP responses are encoded by :mod:`.der` and signed
+through ``sign`` alone, so an HSM-backed signer replaces :class:`SoftwareSigner` without
+touching the CA code; nothing outside this module sees a private key.
 
 The software signer keeps its PKCS#8 key in the database encrypted with AES-256-GCM under a key
 derived (HKDF-SHA256) from the server's ``token_secret``: every worker that shares the secret
@@ -30,10 +30,9 @@ _AAD = b"pishkhan-pendar-ca-key"
 
 
 class Signer(Protocol):
-    key_ref: str
+    """A CA signing key: ``sign(data)`` returns the signature over ``data`` with SHA-256."""
 
-    @property
-    def private_key(self) -> CAKey | None: ...
+    key_ref: str
 
     def public_key(self) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey: ...
 
@@ -77,10 +76,6 @@ class SoftwareSigner:
     def __init__(self, key: CAKey, key_ref: str) -> None:
         self._key = key
         self.key_ref = key_ref
-
-    @property
-    def private_key(self) -> CAKey:
-        return self._key
 
     def public_key(self) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
         return self._key.public_key()

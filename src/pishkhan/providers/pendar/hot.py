@@ -1,0 +1,260 @@
+"""The IssueCertificateByTrackingCode hot path: per-process caches and pre-written SQL.
+
+Customers (with their Pendar price rules) and CA availability are read at most once per ``ttl``
+seconds per process (the sandbox state refresh interval, 1 s by default; 0 in tests), like the
+Jibit surface's tenancy cache: disabling a customer, rotating its key, changing its grants or a
+price, or marking a CA unavailable takes effect everywhere within that interval. The admin API
+of this process drops the caches at once (:func:`forget`).
+
+The statements of the issuance transaction are :class:`~pishkhan.core.db.DriverSQL` (run on the
+DBAPI cursor): through SQLAlchemy Core each cost several times what the database takes to run it.
+Values are passed in the driver's storage form (SQLite: naive UTC datetimes as text, booleans as
+0/1) and rows come back as tuples.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+from sqlalchemy import and_, select
+from sqlalchemy.engine import Connection
+
+from pishkhan.core.db import Database, DriverSQL
+from pishkhan.iran import fold_digits
+from pishkhan.runtime import Runtime
+from pishkhan.tenants.billing import PriceRule
+from pishkhan.tenants.tables import customers, pendar_accounts, service_prices
+
+from .tables import pendar_cas
+
+SURFACE: Final = "pendar"
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    customer_id: int
+    customer_code: str
+    license_number: str
+    public_key_pem: str
+    report_key_hash: str
+    settings: dict[str, Any]
+    active: bool
+    # service -> (price or None for the default, daily limit, enabled)
+    rules: dict[str, tuple[int | None, int | None, bool]] = field(default_factory=dict)
+
+    def rule(self, service: str, default_price: int) -> PriceRule:
+        price, daily_limit, enabled = self.rules.get(service, (None, None, True))
+        return _rule(default_price if price is None else price, daily_limit, enabled)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule(price: int, daily_limit: int | None, enabled: bool) -> PriceRule:
+    return PriceRule(price, daily_limit, enabled)
+
+
+def _load_account(conn: Connection, code: str) -> AccountRow | None:
+    row = conn.execute(
+        select(
+            pendar_accounts.c.customer_id,
+            pendar_accounts.c.customer_code,
+            pendar_accounts.c.license_number,
+            pendar_accounts.c.public_key_pem,
+            pendar_accounts.c.report_key_hash,
+            pendar_accounts.c.settings,
+            customers.c.status,
+        )
+        .join(customers, customers.c.id == pendar_accounts.c.customer_id)
+        .where(pendar_accounts.c.customer_code == code)
+    ).first()
+    if row is None:
+        return None
+    rules = {
+        r[0]: (
+            None if r[1] is None else int(r[1]),
+            None if r[2] is None else int(r[2]),
+            bool(r[3]),
+        )
+        for r in conn.execute(
+            select(
+                service_prices.c.service,
+                service_prices.c.price,
+                service_prices.c.daily_limit,
+                service_prices.c.enabled,
+            ).where(
+                and_(
+                    service_prices.c.customer_id == row[0],
+                    service_prices.c.surface == SURFACE,
+                )
+            )
+        )
+    }
+    return AccountRow(
+        int(row[0]),
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        dict(row[5] or {}),
+        row[6] == "active",
+        rules,
+    )
+
+
+class Caches:
+    """Accounts by customer code and CA availability by CA id, each kept ``ttl`` seconds."""
+
+    def __init__(self, db: Database, ttl: float) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._accounts: dict[str, tuple[float, AccountRow | None]] = {}
+        self._available: tuple[float, dict[int, bool]] | None = None
+        self._lock = threading.Lock()
+
+    def account(self, code: str) -> AccountRow | None:
+        """The account of a (digit-folded) customer code, or None."""
+        hit = self._accounts.get(code)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        with self._db.read() as conn:
+            found = _load_account(conn, code)
+        with self._lock:
+            if len(self._accounts) > 10_000:
+                self._accounts.clear()
+            self._accounts[code] = (now, found)
+        return found
+
+    def available(self, ca_id: int) -> bool:
+        hit = self._available
+        now = time.monotonic()
+        if hit is None or now - hit[0] >= self._ttl:
+            with self._db.read() as conn:
+                rows = conn.execute(select(pendar_cas.c.id, pendar_cas.c.available)).all()
+            hit = self._available = (now, {int(r[0]): bool(r[1]) for r in rows})
+        return hit[1].get(ca_id, False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._accounts.clear()
+            self._available = None
+
+
+_caches: weakref.WeakKeyDictionary[Database, Caches] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def caches(runtime: Runtime) -> Caches:
+    found = _caches.get(runtime.db)
+    if found is None:
+        with _caches_lock:
+            found = _caches.get(runtime.db)
+            if found is None:
+                found = _caches[runtime.db] = Caches(runtime.db, runtime.state.refresh_seconds)
+    return found
+
+
+def forget(runtime: Runtime) -> None:
+    """Drop this process's cached accounts and availability (after an admin change)."""
+    found = _caches.get(runtime.db)
+    if found is not None:
+        found.clear()
+
+
+def account_code(customercode: str) -> str:
+    return fold_digits(customercode.strip().partition("-")[0])
+
+
+# -- pre-written SQL ------------------------------------------------------------------------------
+
+REGISTRATION: Final = DriverSQL(
+    "SELECT id, tracking_code, customer_id, ca_name, national_code, person, token_type, "
+    "p12_password, approval_required, approved "
+    "FROM pendar_registrations WHERE tracking_code = :tc"
+)
+ACTIVE_CERTIFICATE: Final = DriverSQL(
+    "SELECT id FROM pendar_certificates "
+    "WHERE national_code = :nc AND ca_name = :ca AND subject_dn = :dn "
+    "AND status = 'Issued' AND not_after > :now LIMIT 1"
+)
+INSERT_CERTIFICATE: Final = DriverSQL(
+    "INSERT INTO pendar_certificates (ca_id, serial, registration_id, customer_id, ca_name, "
+    "profile_name, national_code, subject_dn, cn, der, csr, fingerprint, not_before, not_after, "
+    "status, issued_at, price, payment_id) VALUES (:ca_id, :serial, :registration_id, "
+    ":customer_id, :ca_name, :profile_name, :national_code, :subject_dn, :cn, :der, :csr, "
+    ":fingerprint, :not_before, :not_after, 'Issued', :issued_at, :price, :payment_id) "
+    "RETURNING id"
+)
+
+
+@dataclass(frozen=True)
+class Registration:
+    id: int
+    tracking_code: str
+    customer_id: int
+    ca_name: str
+    national_code: str
+    person: dict[str, Any]
+    token_type: str
+    p12_password: bytes | None
+    approval_required: bool
+    approved: bool
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def db_time(postgres: bool, value: datetime) -> Any:
+    """A timestamp in the driver's storage form (SQLAlchemy's SQLite form: naive UTC text)."""
+    if postgres:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def registration(conn: Connection, tracking_code: str) -> Registration | None:
+    row = REGISTRATION.run(conn, {"tc": tracking_code}).fetchone()
+    if row is None:
+        return None
+    person = row[5]
+    if isinstance(person, str | bytes):
+        person = orjson.loads(person)
+    password = row[7]
+    return Registration(
+        int(row[0]),
+        row[1],
+        int(row[2]),
+        row[3],
+        row[4],
+        dict(person or {}),
+        row[6],
+        None if password is None else bytes(password),
+        bool(row[8]),
+        bool(row[9]),
+    )
+
+
+def has_active_certificate(
+    conn: Connection,
+    postgres: bool,
+    ca_name: str,
+    national_code: str,
+    subject_dn: str,
+    now: datetime,
+) -> bool:
+    params = {"nc": national_code, "ca": ca_name, "dn": subject_dn, "now": db_time(postgres, now)}
+    return ACTIVE_CERTIFICATE.run(conn, params).fetchone() is not None
+
+
+def insert_certificate(conn: Connection, postgres: bool, values: dict[str, Any]) -> int:
+    params = dict(values)
+    for key in ("not_before", "not_after", "issued_at"):
+        params[key] = db_time(postgres, params[key])
+    row = INSERT_CERTIFICATE.run(conn, params).fetchone()
+    return int(row[0])
