@@ -6,8 +6,10 @@ It is a single layer (not Starlette's BaseHTTPMiddleware) because every request 
 from __future__ import annotations
 
 import logging
-import time
+from time import perf_counter
 
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pishkhan.core.ids import new_request_id
@@ -44,6 +46,58 @@ class RequestContextMiddleware:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        self._route_paths: dict[tuple[str, int], tuple[object, str]] = {}
+        self._direct: dict[str, tuple[Router, Route]] | None = None
+
+    def _direct_routes(self) -> dict[str, tuple[Router, Route]]:
+        """Static paths whose route may be called without the router's scan (see ``direct``).
+
+        A route opts in with a true ``direct`` attribute (the Jibit routes). Only a plain
+        ``Route`` with a path without parameters qualifies, reached from this middleware through
+        nothing but ``ExceptionMiddleware`` (which only handles exceptions the route lets out),
+        and only when no earlier route could match its path: the router would pick it for
+        that exact path and any of its methods. Other requests take the ordinary way.
+        """
+        app = self.app
+        while isinstance(app, ExceptionMiddleware):
+            app = app.app
+        if not isinstance(app, Router):
+            return {}
+        direct: dict[str, tuple[Router, Route]] = {}
+        earlier: list[BaseRoute] = []
+        for route in app.routes:
+            if not isinstance(route, Route | Mount):
+                break  # a route that matches on more than the path: stop here
+            if (
+                isinstance(route, Route)
+                and getattr(route, "direct", False)
+                and not route.param_convertors
+                and route.methods
+            ):
+                probe = {"type": "http", "path": route.path, "root_path": "", "method": "GET"}
+                if route.matches(probe)[0] is not Match.NONE and all(
+                    r.matches(probe)[0] is Match.NONE for r in earlier
+                ):
+                    direct.setdefault(route.path, (app, route))
+            earlier.append(route)
+        return direct
+
+    async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        direct = self._direct
+        if direct is None:
+            direct = self._direct = self._direct_routes()
+        hit = direct.get(scope["path"]) if direct and not scope.get("root_path") else None
+        if hit is None or scope["method"] not in (hit[1].methods or ()):
+            await self.app(scope, receive, send)
+            return
+        # What Router.app and Route.matches put in the scope for this route.
+        router, route = hit
+        if "router" not in scope:
+            scope["router"] = router
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = dict(scope.get("path_params", {}))
+        await route.handle(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,24 +112,25 @@ class RequestContextMiddleware:
                 break
         request_id = request_id or new_request_id()
         token = request_id_var.set(request_id)
-        start = time.perf_counter()
-        status_holder = [500]
-        started = [False]
+        start = perf_counter()
+        status = 500
+        started = False
         rid_header = (b"x-request-id", request_id.encode("latin-1"))
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                started[0] = True
-                status_holder[0] = message["status"]
+                started = True
+                status = message["status"]
                 message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self._call_app(scope, receive, send_wrapper)
         except Exception:
             log.exception("unhandled error", extra={"fields": {"path": scope.get("path")}})
-            if not started[0]:
-                status_holder[0] = 500
+            if not started:
+                status = 500
                 await send_wrapper(
                     {
                         "type": "http.response.start",
@@ -90,16 +145,11 @@ class RequestContextMiddleware:
                     }
                 )
         finally:
-            elapsed = time.perf_counter() - start
+            elapsed = perf_counter() - start
             path = scope.get("path", "")
-            route = scope.get("route")
-            route_path = (
-                scope.get("root_path", "") + route.path
-                if route is not None and hasattr(route, "path")
-                else "unmatched"
-            )
+            route_path = self._route_path(scope)
             surface = surface_of(path)
-            self.metrics.observe(surface, route_path, status_holder[0], elapsed)
+            self.metrics.observe(surface, route_path, status, elapsed)
             if self.access_log:
                 log_event(
                     log,
@@ -108,8 +158,25 @@ class RequestContextMiddleware:
                     path=path,
                     route=route_path,
                     surface=surface,
-                    status=status_holder[0],
+                    status=status,
                     ms=round(elapsed * 1000, 3),
                     client=(scope.get("client") or ("", 0))[0],
                 )
             request_id_var.reset(token)
+
+    def _route_path(self, scope: Scope) -> str:
+        """The matched route's path under its mount, or "unmatched" (cached per route: routes
+        live as long as the app; keyed by identity, as Starlette routes are not hashable)."""
+        route = scope.get("route")
+        if route is None or not hasattr(route, "path"):
+            return "unmatched"
+        root_path = scope.get("root_path", "")
+        key = (root_path, id(route))
+        hit = self._route_paths.get(key)
+        if hit is not None and hit[0] is route:
+            return hit[1]
+        route_path: str = root_path + route.path
+        if len(self._route_paths) >= 4096:
+            self._route_paths.clear()
+        self._route_paths[key] = (route, route_path)
+        return route_path

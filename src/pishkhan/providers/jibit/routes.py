@@ -27,9 +27,8 @@ from typing import Any, Final, TypeVar
 import orjson
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from pishkhan import __version__
 from pishkhan.core.db import is_busy
@@ -37,13 +36,15 @@ from pishkhan.core.ids import verify_secret
 from pishkhan.providers.jibit import params as p
 from pishkhan.providers.jibit import sandbox, schemas, service
 from pishkhan.providers.jibit.errors import JibitError, error_body, status_of
+from pishkhan.providers.jibit.hot import HotRequest as Request
+from pishkhan.providers.jibit.hot import HotRoute, JsonResponse
 from pishkhan.providers.jibit.schemas import ref
 from pishkhan.providers.jibit.service import SERVICES, Body, Work
 from pishkhan.providers.jibit.tenancy import CustomerCache, CustomerInfo
 from pishkhan.providers.jibit.tokens import AccessTokenCache, TokenSigner
 from pishkhan.runtime import Runtime
 from pishkhan.tenants.billing import ChargeOutcome, charge, record_failure
-from pishkhan.web.openapi import ApiRoute, Op, build_document
+from pishkhan.web.openapi import Op, build_document
 
 log = logging.getLogger("pishkhan.jibit")
 T = TypeVar("T")
@@ -54,13 +55,11 @@ PREFIX: Final = "/ide"
 MAX_API_KEY: Final = 64
 MAX_SECRET_KEY: Final = 128
 MAX_TRACK_ID: Final = 50
-JSON: Final = "application/json"
 TOKEN_REQUIRED_SERVICES: Final = frozenset({"CORPORATION_IDENTITY", "MILITARY_SERVICE", "SANA"})
 
 
 def _response(content: bytes, status: int, track_id: str | None) -> Response:
-    headers = {"X-TRACK-ID": track_id} if track_id is not None else None
-    return Response(content, status_code=status, headers=headers, media_type=JSON)
+    return JsonResponse(content, status, track_id)
 
 
 def _error(exc: JibitError, track_id: str | None, svc: str | None = None) -> Response:
@@ -141,7 +140,7 @@ class JibitApi:
             customer is None
             or not customer.active
             or customer.credential_version != claims.credential_version
-            or not customer.allows(request.client.host if request.client else None)
+            or not customer.allows(request.client_host)
         ):
             raise JibitError("forbidden")
         return customer
@@ -279,7 +278,7 @@ class JibitApi:
                 customer is None
                 or not customer.active
                 or not verify_secret(secret, customer.secret_hash)
-                or not customer.allows(request.client.host if request.client else None)
+                or not customer.allows(request.client_host)
             ):
                 raise JibitError("invalid.credentials")
         except JibitError as exc:
@@ -315,11 +314,7 @@ class JibitApi:
             ):
                 raise JibitError("invalid.tokens_pair")
             customer = await self._db(self.customers.by_id, refresh_claims.customer_id)
-            if (
-                customer is None
-                or not customer.active
-                or not customer.allows(request.client.host if request.client else None)
-            ):
+            if customer is None or not customer.active or not customer.allows(request.client_host):
                 raise JibitError("client.not_found")
             if customer.credential_version != refresh_claims.credential_version:
                 raise JibitError("refreshToken.not_valid")
@@ -436,7 +431,7 @@ def _guard(
         except JibitError as exc:
             return _error(exc, request.headers.get("x-track-id"))
         except Exception:
-            log.exception("jibit handler failed", extra={"fields": {"path": request.url.path}})
+            log.exception("jibit handler failed", extra={"fields": {"path": request.path}})
             return _response(
                 error_body("server.error"),
                 status_of("server.error"),
@@ -540,11 +535,11 @@ MATCHING_QUERY: Final = (
 )
 
 
-def build_routes(api: JibitApi) -> list[ApiRoute]:
+def build_routes(api: JibitApi) -> list[HotRoute]:
     v1 = f"{PREFIX}/v1"
     g = _guard
     return [
-        ApiRoute(
+        HotRoute(
             f"{v1}/tokens/generate",
             g(api.generate),
             methods=["POST"],
@@ -569,7 +564,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/tokens/refresh",
             g(api.refresh),
             methods=["POST"],
@@ -594,7 +589,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/cards",
             g(api.cards),
             methods=["GET"],
@@ -616,7 +611,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 responses={200: ("card", ref("CardResponse")), **_errors(*CARD_ERRORS)},
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/ibans",
             g(api.ibans),
             methods=["GET"],
@@ -642,7 +637,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/availability",
             g(api.availability),
             methods=["GET"],
@@ -658,7 +653,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/deposits",
             g(api.deposits),
             methods=["GET"],
@@ -691,7 +686,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/matching",
             g(api.matching),
             methods=["GET", "POST"],
@@ -706,7 +701,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 responses={200: ("result", ref("Matching")), **_errors(*MATCHING_ERRORS)},
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/postal",
             g(api._fixed("POSTAL_ADDRESS", lambda prm: service.parse_postal(prm, wgs=False))),
             methods=["GET"],
@@ -730,7 +725,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/postal/wgs",
             g(api._fixed("POSTAL_WGS", lambda prm: service.parse_postal(prm, wgs=True))),
             methods=["GET"],
@@ -754,7 +749,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/identity/similarity",
             g(api._fixed("IDENTITY_SIMILARITY", service.parse_similarity, body=True)),
             methods=["GET", "POST"],
@@ -790,7 +785,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/foreigners/identity",
             g(api._fixed("FOREIGNER_IDENTITY", service.parse_foreigner)),
             methods=["GET"],
@@ -815,7 +810,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/corporation/identity",
             g(api._fixed("CORPORATION_IDENTITY", service.parse_guild)),
             methods=["GET"],
@@ -841,7 +836,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/social/msq",
             g(api._fixed("MILITARY_SERVICE", service.parse_military)),
             methods=["GET"],
@@ -866,7 +861,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/services/social/sana",
             g(api._fixed("SANA", service.parse_sana)),
             methods=["GET"],
@@ -898,7 +893,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/balances",
             g(api.balances),
             methods=["GET"],
@@ -913,7 +908,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{v1}/reports/daily",
             g(api.daily_report),
             methods=["GET"],
@@ -929,7 +924,7 @@ def build_routes(api: JibitApi) -> list[ApiRoute]:
                 },
             ),
         ),
-        ApiRoute(
+        HotRoute(
             f"{PREFIX}/health",
             g(api.health),
             methods=["GET"],
@@ -952,12 +947,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     for r in routes:
         if r.path.startswith(f"{PREFIX}/v1/"):
             out.append(
-                Route(
-                    PREFIX + "/" + r.path[len(PREFIX) :], r.endpoint, methods=list(r.methods or ())
-                )
+                HotRoute(PREFIX + "/" + r.path[len(PREFIX) :], r.hot, methods=list(r.methods or ()))
             )
     out.append(
-        Route(
+        HotRoute(
             PREFIX + "/{rest:path}",
             _guard(api.not_found),
             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],

@@ -1,0 +1,149 @@
+"""The request and response plumbing of the Jibit routes, straight on the ASGI scope.
+
+Every Jibit endpoint reads a few headers, the query string, the client address and sometimes
+the body, and answers with JSON bytes. Starlette's ``Request``/``Response`` and its
+``request_response`` wrapper cost more per call than the card inquiry's own Python code
+(measured, see docs/jibit.md), so the routes carry a :class:`HotRoute` that builds a
+:class:`HotRequest` and sends the answer's two ASGI messages itself. The answers are the same:
+headers are looked up as Starlette's ``Headers`` does (first occurrence, names as the server
+gives them: lower case), the query string is parsed as ``QueryParams`` does (latin-1,
+``parse_qsl`` keeping blank values, the last value of a repeated name), and a
+:class:`JsonResponse` carries the headers Starlette's ``Response`` would (``x-track-id``,
+``content-length``, ``content-type: application/json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from pishkhan.web.openapi import ApiRoute, Op
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+class HotRequest:
+    """What a Jibit handler reads of a request (a small subset of Starlette's ``Request``)."""
+
+    __slots__ = ("_body", "_headers", "_query", "_receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._headers: dict[str, str] | None = None
+        self._query: dict[str, str] | None = None
+        self._body: bytes | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Header name -> value (latin-1), the first occurrence of a repeated name."""
+        headers = self._headers
+        if headers is None:
+            headers = {}
+            for name, value in self.scope["headers"]:
+                key = name.decode("latin-1")
+                if key not in headers:
+                    headers[key] = value.decode("latin-1")
+            self._headers = headers
+        return headers
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        """Query parameters, the last value of a repeated name (as ``QueryParams``' mapping)."""
+        query = self._query
+        if query is None:
+            raw = self.scope.get("query_string", b"").decode("latin-1")
+            if "%" in raw or "+" in raw:
+                query = dict(parse_qsl(raw, keep_blank_values=True))
+            else:  # nothing to unquote: what parse_qsl would do, without its per-field work
+                query = {}
+                for field in raw.split("&"):
+                    if field:
+                        name, _, value = field.partition("=")
+                        query[name] = value
+            self._query = query
+        return query
+
+    @property
+    def client_host(self) -> str | None:
+        client = self.scope.get("client")
+        return client[0] if client else None
+
+    @property
+    def path(self) -> str:
+        return str(self.scope.get("path", ""))
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            chunks: list[bytes] = []
+            while True:
+                message = await self._receive()
+                if message["type"] == "http.request":
+                    chunks.append(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        break
+                elif message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+            self._body = b"".join(chunks)
+        return self._body
+
+
+class JsonResponse(Response):
+    """A JSON answer with pre-encoded headers (Starlette's ``Response`` builds them per call)."""
+
+    media_type = "application/json"
+
+    def __init__(self, content: bytes, status: int, track_id: str | None = None) -> None:
+        self.status_code = status
+        self.body = content
+        self.background = None
+        headers = [(b"content-length", str(len(content)).encode()), _JSON_TYPE]
+        if track_id is not None:
+            headers.insert(0, (b"x-track-id", track_id.encode("latin-1")))
+        self.raw_headers = headers
+
+
+Handler = Callable[[HotRequest], Awaitable[Response]]
+
+
+class HotRoute(ApiRoute):
+    """An :class:`ApiRoute` whose handler takes a :class:`HotRequest` and whose answer is sent
+    without Starlette's ``request_response`` wrapper (405 and the rest as ``Route``).
+
+    ``direct``: the request middleware may call it without the router's scan when nothing
+    before it matches its path (``pishkhan.web.middleware``)."""
+
+    direct = True
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Handler,
+        *,
+        methods: Sequence[str],
+        op: Op | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(path, endpoint, methods=methods, op=op or Op(summary=""), name=name)
+        self.hot = endpoint
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.methods and scope["method"] not in self.methods):
+            await super().handle(scope, receive, send)
+            return
+        response: Any = await self.hot(HotRequest(scope, receive))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+        if response.background is not None:
+            await response.background()
