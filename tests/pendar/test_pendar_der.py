@@ -152,3 +152,118 @@ def test_issue_goes_through_the_signer(key: Any) -> None:
             padding.PKCS1v15(),
             hashes.SHA256(),
         )
+
+
+_PEOPLE: list[dict[str, Any]] = [
+    {
+        "NationalCode": "0012345679",
+        "Name": "علی",
+        "LastName": "رضایی",
+        "EnName": "Ali",
+        "EnLastName": "Rezaei",
+        "City": "تهران",
+        "ProvinceName": "تهران",
+    },
+    # RFC 4514 escapes, commas in values, collapsed whitespace, missing fields
+    {
+        "NationalCode": "0012345679",
+        "Name": '#a+b;c<d>e"f\\g',
+        "LastName": "  x,  y ",
+        "EnName": "",
+        "EnLastName": "",
+        "City": "",
+    },
+    # a CN over 64 characters (cut), a long non-ASCII surname
+    {
+        "NationalCode": "0012345679",
+        "Name": "ن" * 80,
+        "LastName": "ی" * 70,
+        "EnName": "A" * 40,
+        "EnLastName": "B" * 40,
+        "City": "Shiraz",
+        "ProvinceName": "فارس",
+    },
+    # a non-ASCII CN over 64 bytes: cryptography refuses it, and so does subject_of
+    {"NationalCode": "0012345679", "EnName": "ن" * 40, "EnLastName": "ی" * 40},
+    # not PrintableString: build_subject's path
+    {"NationalCode": "۰۰۱۲۳۴۵۶۷۹", "Name": "x", "EnName": "y", "EnLastName": "z"},
+    {"NationalCode": "0012_345", "Name": "x", "EnName": "y", "EnLastName": "z"},
+    {"NationalCode": "0012345679", "Name": "\ud800", "EnName": " ", "EnLastName": "#"},
+    {},
+]
+
+
+@pytest.mark.parametrize("person", _PEOPLE)
+def test_subject_of_equals_build_subject(person: dict[str, Any]) -> None:
+    """Same DER, RFC 4514 string and CN as through ``x509.Name``, or the same error."""
+    profile = BY_NAME["01"].profiles[0]
+
+    def expected() -> tuple[bytes, str, str]:
+        name = ca_mod.build_subject(profile, person)
+        cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return name.public_bytes(), name.rfc4514_string(), str(cns[0].value) if cns else ""
+
+    def actual() -> tuple[bytes, str, str]:
+        subject = ca_mod.subject_of(profile, person)
+        return subject.der, subject.dn, subject.cn
+
+    def outcome(make: Any) -> Any:
+        try:
+            return make()
+        except ValueError as exc:
+            return type(exc)
+
+    assert outcome(actual) == outcome(expected)
+
+
+@pytest.mark.parametrize(
+    "public_key",
+    [
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key(),
+        ec.generate_private_key(ec.SECP256R1()).public_key(),
+        ec.generate_private_key(ec.SECP384R1()).public_key(),
+    ],
+)
+def test_issued_certificate_matches_cryptography_builder(public_key: Any) -> None:
+    """``issue`` (prepared extensions, key identifier from the SPKI) signs exactly what
+    ``CertificateBuilder`` would for the same subject, key, serial, times and extensions."""
+    now = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    root_cert = ca_mod._ca_certificate(BY_NAME["01"], SoftwareSigner(RSA_KEY, "s"), None, now)
+    loaded = ca_mod.LoadedCA(
+        1, "01", BY_NAME["01"], root_cert, b"", SoftwareSigner(RSA_KEY, "s"), None, "http://h:1"
+    )
+    profile = BY_NAME["01"].profiles[0]
+    subject = ca_mod.subject_of(profile, _PEOPLE[0])
+    issued = ca_mod.issue(loaded, profile, subject, public_key, now)
+    cert = issued.certificate
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name.from_rfc4514_string(subject.dn))
+        .issuer_name(root_cert.subject)
+        .public_key(public_key)
+        .serial_number(cert.serial_number)
+        .not_valid_before(issued.not_before)
+        .not_valid_after(issued.not_after)
+    )
+    for ext in [
+        x509.Extension(x509.BasicConstraints.oid, True, x509.BasicConstraints(False, None)),
+        cert.extensions.get_extension_for_class(x509.KeyUsage),
+        x509.Extension(
+            x509.ExtendedKeyUsage.oid,
+            False,
+            x509.ExtendedKeyUsage(list(profile.extended_key_usage)),
+        ),
+        x509.Extension(
+            x509.SubjectKeyIdentifier.oid,
+            False,
+            x509.SubjectKeyIdentifier.from_public_key(public_key),
+        ),
+        x509.Extension(x509.AuthorityKeyIdentifier.oid, False, loaded.aki),
+        x509.Extension(x509.CRLDistributionPoints.oid, False, loaded.cdp),
+        x509.Extension(x509.AuthorityInformationAccess.oid, False, loaded.aia),
+    ]:
+        builder = builder.add_extension(ext.value, ext.critical)
+    expected = builder.sign(RSA_KEY, hashes.SHA256())
+    assert cert.subject.public_bytes() == subject.der
+    assert issued.der == expected.public_bytes(serialization.Encoding.DER)
+    assert issued.cn == "Ali Rezaei [Sign]"

@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import string
 import threading
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -96,6 +97,7 @@ class LoadedCA:
         # What every certificate this CA issues shares, encoded once (see :mod:`.der`).
         self.algorithm = der.algorithm_for(self.signer.public_key())
         self.subject_der = self.certificate.subject.public_bytes()
+        self.not_after = self.certificate.not_valid_after_utc
         self.issued_tail = (
             der.extension(self.aki) + der.extension(self.cdp) + der.extension(self.aia)
         )
@@ -367,56 +369,223 @@ class _Blank(dict[str, str]):
 
 
 @dataclass(frozen=True)
-class Issued:
-    certificate: x509.Certificate
+class Subject:
+    """An issued certificate's subject: its Name DER, RFC 4514 string and first CN (what
+    ``build_subject(...)``'s ``public_bytes()``, ``rfc4514_string()`` and CN attribute give)."""
+
     der: bytes
-    serial_hex: str
-    fingerprint: str
+    dn: str
     cn: str
-    not_before: datetime
-    not_after: datetime
+
+
+# Name attribute string types as cryptography encodes them by default (UTF8String otherwise).
+_UTF8, _PRINTABLE, _IA5 = 0x0C, 0x13, 0x16
+_STRING_TAGS = {
+    NameOID.COUNTRY_NAME: _PRINTABLE,
+    NameOID.JURISDICTION_COUNTRY_NAME: _PRINTABLE,
+    NameOID.SERIAL_NUMBER: _PRINTABLE,
+    NameOID.DN_QUALIFIER: _PRINTABLE,
+    NameOID.EMAIL_ADDRESS: _IA5,
+    NameOID.DOMAIN_COMPONENT: _IA5,
+}
+_PRINTABLE_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+)
+# Attributes with a length cryptography checks (UTF-8 bytes): outside it, take its path.
+_LENGTHS = {NameOID.COUNTRY_NAME: (2, 2), NameOID.JURISDICTION_COUNTRY_NAME: (2, 2)}
+_LENGTHS[NameOID.COMMON_NAME] = (1, 64)
+
+# One template part: (template, AttributeType DER, string tag, RFC 4514 name, is CN, the UTF-8
+# length bounds cryptography checks or None, and for a template without fields its encoding)
+_Encoded = tuple[bytes, str, str] | None  # (RDN DER, RFC 4514 attribute, value); None: skipped
+_Part = tuple[str, bytes, int, str, bool, tuple[int, int] | None, tuple[_Encoded] | None]
+
+
+@functools.lru_cache(maxsize=64)
+def _subject_plan(config: str) -> tuple[_Part, ...]:
+    parts: list[_Part] = []
+    for part in config.split(","):
+        key, _, template = part.partition("=")
+        oid = DN_ATTRIBUTES[key.strip().upper()]
+        oid_der = der.oid(oid.dotted_string)
+        tag = _STRING_TAGS.get(oid, _UTF8)
+        name = x509.NameAttribute(oid, "ab").rfc4514_attribute_name
+        limits = _LENGTHS.get(oid)
+        static: tuple[_Encoded] | None = None
+        if all(field is None for _, field, _, _ in string.Formatter().parse(template)):
+            encoded = _encode_attribute(template.format_map(_Blank()), oid_der, tag, name, limits)
+            if encoded is not False:
+                static = (encoded,)
+        parts.append((template, oid_der, tag, name, oid == NameOID.COMMON_NAME, limits, static))
+    return tuple(parts)
+
+
+def _encode_attribute(
+    value: str, oid_der: bytes, tag: int, name: str, limits: tuple[int, int] | None
+) -> _Encoded | Literal[False]:
+    """One attribute as :func:`build_subject` makes it (value cleaned, cut to 64 characters);
+    None when the template leaves it empty, False when cryptography must decide."""
+    value = " ".join(value.replace(",", " ").split())
+    if not value or value == "[Sign]":
+        return None
+    value = value[:64]
+    try:
+        utf8 = value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: whatever cryptography makes of them
+        return False
+    if tag == _UTF8:
+        raw = utf8
+    elif _PRINTABLE_CHARS.issuperset(value) if tag == _PRINTABLE else value.isascii():
+        raw = utf8  # ASCII
+    else:  # characters its string type cannot hold: whatever cryptography makes of them
+        return False
+    if limits is not None and not limits[0] <= len(utf8) <= limits[1]:
+        return False
+    rdn = der.tlv(der.SET, der.seq(oid_der, der.tlv(tag, raw)))
+    return rdn, f"{name}={_escape_dn_value(value)}", value
+
+
+_DN_SPECIAL = frozenset('\\"+,;<>\0')
+
+
+def _escape_dn_value(val: str) -> str:
+    """RFC 4514 value escaping, as ``cryptography.x509.NameAttribute.rfc4514_string`` does."""
+    if not val:
+        return ""
+    if _DN_SPECIAL.isdisjoint(val) and val[0] not in "# " and val[-1] != " ":
+        return val
+    val = val.replace("\\", "\\\\")
+    val = val.replace('"', '\\"')
+    val = val.replace("+", "\\+")
+    val = val.replace(",", "\\,")
+    val = val.replace(";", "\\;")
+    val = val.replace("<", "\\<")
+    val = val.replace(">", "\\>")
+    val = val.replace("\0", "\\00")
+    if val[0] == "#" or (val[0] == " " and len(val) > 1):
+        val = "\\" + val
+    if val[-1] == " ":
+        val = val[:-1] + "\\ "
+    return val
+
+
+def subject_of(profile: Profile, person: dict[str, str]) -> Subject:
+    """:func:`build_subject` encoded directly (no ``x509.Name``): the same DER, RFC 4514 string
+    and CN. Values cryptography would check or encode otherwise (lengths, PrintableString and
+    IA5String characters) take :func:`build_subject`'s path."""
+    blank = _Blank(person)
+    rdns: list[bytes] = []
+    names: list[str] = []
+    cn = ""
+    for template, oid_der, tag, name, is_cn, limits, static in _subject_plan(
+        profile.subject_dn_config
+    ):
+        if static is not None:
+            encoded = static[0]
+        else:
+            found = _encode_attribute(template.format_map(blank), oid_der, tag, name, limits)
+            if found is False:
+                return _subject_from_name(build_subject(profile, person))
+            encoded = found
+        if encoded is None:
+            continue
+        rdns.append(encoded[0])
+        names.append(encoded[1])
+        if is_cn:
+            cn = encoded[2]  # the Name's first CN is the template's last
+    rdns.reverse()
+    return Subject(der.seq(*rdns), ",".join(names), cn)
+
+
+def _subject_from_name(name: x509.Name) -> Subject:
+    cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return Subject(name.public_bytes(), name.rfc4514_string(), str(cns[0].value) if cns else "")
+
+
+class Issued:
+    """An issued certificate (``certificate`` is parsed from ``der`` when first asked for)."""
+
+    __slots__ = (
+        "_certificate",
+        "cn",
+        "der",
+        "fingerprint",
+        "not_after",
+        "not_before",
+        "serial_hex",
+    )
+
+    def __init__(
+        self,
+        der: bytes,
+        serial_hex: str,
+        fingerprint: str,
+        cn: str,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> None:
+        self.der = der
+        self.serial_hex = serial_hex
+        self.fingerprint = fingerprint
+        self.cn = cn
+        self.not_before = not_before
+        self.not_after = not_after
+        self._certificate: x509.Certificate | None = None
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        if self._certificate is None:
+            self._certificate = x509.load_der_x509_certificate(self.der)
+        return self._certificate
+
+
+#: Extension DER of a SubjectKeyIdentifier before its 20-byte SHA-1 key identifier.
+_SKI_PREFIX = bytes.fromhex("301d0603551d0e04160414")
 
 
 def issue(
     ca: LoadedCA,
     profile: Profile,
-    subject: x509.Name,
+    subject: Subject | x509.Name,
     public_key: Any,
     now: datetime,
 ) -> Issued:
+    if isinstance(subject, x509.Name):
+        subject = _subject_from_name(subject)
     not_before = now.astimezone(UTC).replace(microsecond=0)
-    not_after = min(
-        not_before + timedelta(days=profile.validity_days),
-        ca.certificate.not_valid_after_utc,
-    )
+    not_after = min(not_before + timedelta(days=profile.validity_days), ca.not_after)
     serial = x509.random_serial_number()
+    spki = _spki(public_key)
     tbs = der.tbs_certificate(
         serial=serial,
         algorithm=ca.algorithm,
         issuer=ca.subject_der,
         not_before=not_before,
         not_after=not_after,
-        subject=subject.public_bytes(),
-        spki=_spki(public_key),
+        subject=subject.der,
+        spki=spki,
         extensions=(
-            _LEAF_HEAD,
-            _eku(profile),
-            der.extension(x509.SubjectKeyIdentifier.from_public_key(public_key)),
+            _leaf_head(profile),
+            # RFC 5280 method 1, as SubjectKeyIdentifier.from_public_key computes it
+            _SKI_PREFIX + hashlib.sha1(der.spki_key_bits(spki)).digest(),
             ca.issued_tail,
         ),
     )
     cert_der = ca.sign(tbs)
-    cert = x509.load_der_x509_certificate(cert_der)
-    cns = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return Issued(
-        cert,
         cert_der,
         serial_hex(serial),
         hashlib.sha256(cert_der).hexdigest(),
-        str(cns[0].value) if cns else "",
+        subject.cn,
         not_before,
         not_after,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _leaf_head(profile: Profile) -> bytes:
+    """BasicConstraints, KeyUsage and the profile's ExtendedKeyUsage, encoded once."""
+    return _LEAF_HEAD + _eku(profile)
 
 
 @functools.lru_cache(maxsize=64)

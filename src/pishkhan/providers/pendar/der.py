@@ -11,7 +11,9 @@ parts — issuer name, CA extensions, algorithm identifiers — are encoded once
 Names, public keys and extension values come DER-encoded from ``cryptography``
 (``Name.public_bytes``, ``public_bytes(SubjectPublicKeyInfo)``, ``ExtensionType.public_bytes``),
 so the output is byte-for-byte what ``CertificateBuilder`` produces for the same input (a test
-checks exactly that).
+checks exactly that). On the issuance hot path the subject name and the SubjectKeyIdentifier
+are encoded here too (see ``ca.subject_of`` and :func:`spki_key_bits`); tests compare them with
+``cryptography``'s.
 """
 
 from __future__ import annotations
@@ -38,15 +40,21 @@ SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
 ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")
 
 
+_BYTE = [bytes((n,)) for n in range(0x100)]  # one-octet tags and short-form lengths
+
+
 def length(n: int) -> bytes:
     if n < 0x80:
-        return bytes((n,))
+        return _BYTE[n]
     raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((0x80 | len(raw),)) + raw
 
 
 def tlv(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + length(len(content)) + content
+    n = len(content)
+    if n < 0x80:
+        return _BYTE[tag] + _BYTE[n] + content
+    return _BYTE[tag] + length(n) + content
 
 
 def seq(*parts: bytes) -> bytes:
@@ -144,3 +152,25 @@ def tbs_certificate(
 def signed(tbs: bytes, algorithm: bytes, signature: bytes, *trailer: bytes) -> bytes:
     """``SEQUENCE { tbs, algorithm, BIT STRING signature, trailer... }``."""
     return seq(tbs, algorithm, bits(signature), *trailer)
+
+
+def _header(data: bytes, at: int) -> tuple[int, int]:
+    """The content offset and length of the TLV at ``at`` (definite lengths only)."""
+    first = data[at + 1]
+    if first < 0x80:
+        return at + 2, first
+    count = first & 0x7F
+    start = at + 2 + count
+    return start, int.from_bytes(data[at + 2 : start], "big")
+
+
+def spki_key_bits(spki: bytes) -> bytes:
+    """The subjectPublicKey BIT STRING's bytes (unused-bits octet dropped) of a
+    SubjectPublicKeyInfo DER: what RFC 5280's key identifier method 1 hashes."""
+    inner, _ = _header(spki, 0)
+    algorithm_start, algorithm_length = _header(spki, inner)
+    bits_at = algorithm_start + algorithm_length
+    if spki[bits_at] != BIT_STRING:
+        raise ValueError("not a SubjectPublicKeyInfo")
+    start, size = _header(spki, bits_at)
+    return spki[start + 1 : start + size]

@@ -427,8 +427,7 @@ def register_info(runtime: Runtime, data: Fields) -> dict[str, Any]:
             password = field(person_in, "password")
             if token_type == "P12" and not password:
                 raise PendarError(E.FAILED, "گذرواژه برای توکن P12 الزامی است")
-            subject = ca_mod.build_subject(profile, _subject_fields(person))
-            subject_dn = subject.rfc4514_string()
+            subject_dn = ca_mod.subject_of(profile, _subject_fields(person)).dn
             now = runtime.clock.now_utc()
             sealed = (
                 KeyEncryptor(runtime.settings.token_secret).seal(password.encode("utf-8"))
@@ -734,8 +733,8 @@ def issue_certificate(
             if reg.approval_required and not reg.approved:
                 raise PendarError(E.NOT_APPROVED)
             now = runtime.clock.now_utc()
-            subject = ca_mod.build_subject(profile, _subject_fields(reg.person))
-            subject_dn = subject.rfc4514_string()
+            subject = ca_mod.subject_of(profile, _subject_fields(reg.person))
+            subject_dn = subject.dn
             if hot.has_active_certificate(
                 conn, postgres, loaded.name, reg.national_code, subject_dn, now
             ):

@@ -64,13 +64,13 @@ def verify_blob(public_key_pem: str, signature_b64: str, text: str) -> bool:
     if sig is None:
         return False
     key = _public_key(public_key_pem)
-    candidates = [text.encode("utf-16-le")]
-    if text.isascii():
-        candidates.append(text.encode("ascii"))
+    # the common case (the document's Encoding.Unicode) first; the others only when it fails
+    if _verify(key, sig, text.encode("utf-16-le")):
+        return True
+    if text.isascii() and _verify(key, sig, text.encode("ascii")):
+        return True
     der = b64decode(text)
-    if der is not None:
-        candidates.append(der)
-    return any(_verify(key, sig, data) for data in candidates)
+    return der is not None and _verify(key, sig, der)
 
 
 # -- CMS detached signatures (RequestApprove approverSign) --------------------------------------
