@@ -9,6 +9,7 @@ PostgreSQL.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -50,21 +51,59 @@ class ChargeResult:
 def price_rule(
     conn: Connection, customer_id: int, surface: str, service: str, default_price: int
 ) -> PriceRule:
-    row = conn.execute(
-        select(
-            service_prices.c.price, service_prices.c.daily_limit, service_prices.c.enabled
-        ).where(
-            and_(
-                service_prices.c.customer_id == customer_id,
-                service_prices.c.surface == surface,
-                service_prices.c.service == service,
+    """One service's rule, read now (surfaces with a per-process cache use :class:`PriceRules`)."""
+    return PriceRules.load(conn, customer_id, surface).rule(service, default_price)
+
+
+class PriceRules:
+    """One customer's price rules on one surface, loaded once for a per-process cache.
+
+    ``rule(service, default_price)`` resolves a service: no row or a NULL price means the
+    surface's default price. Rules are built once per distinct value (frozen dataclasses are
+    slow to construct and surfaces ask on every call).
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: dict[str, tuple[int | None, int | None, bool]]) -> None:
+        self._rows = rows
+
+    @classmethod
+    def load(cls, conn: Connection, customer_id: int, surface: str) -> PriceRules:
+        rows = conn.execute(
+            select(
+                service_prices.c.service,
+                service_prices.c.price,
+                service_prices.c.daily_limit,
+                service_prices.c.enabled,
+            ).where(
+                and_(
+                    service_prices.c.customer_id == customer_id, service_prices.c.surface == surface
+                )
             )
         )
-    ).first()
-    if row is None:
-        return PriceRule(default_price, None, True)
-    price = default_price if row[0] is None else int(row[0])
-    return PriceRule(price, None if row[1] is None else int(row[1]), bool(row[2]))
+        return cls(
+            {
+                r[0]: (
+                    None if r[1] is None else int(r[1]),
+                    None if r[2] is None else int(r[2]),
+                    bool(r[3]),
+                )
+                for r in rows
+            }
+        )
+
+    def rule(self, service: str, default_price: int) -> PriceRule:
+        price, daily_limit, enabled = self._rows.get(service, _NO_ROW)
+        return _rule(default_price if price is None else price, daily_limit, enabled)
+
+
+_NO_ROW: Final[tuple[int | None, int | None, bool]] = (None, None, True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule(price: int, daily_limit: int | None, enabled: bool) -> PriceRule:
+    return PriceRule(price, daily_limit, enabled)
 
 
 # The hot path is pre-written SQL run on the DBAPI cursor: building SQLAlchemy constructs per

@@ -8,7 +8,6 @@ effect everywhere within that interval without a database read per request.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import threading
 import time
@@ -16,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.db import Database
-from pishkhan.tenants.billing import PriceRule
-from pishkhan.tenants.tables import customers, jibit_credentials, service_prices
+from pishkhan.tenants.billing import PriceRule, PriceRules
+from pishkhan.tenants.tables import customers, jibit_credentials
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -34,8 +33,7 @@ class CustomerInfo:
     active: bool
     networks: tuple[IPNetwork, ...]
     credential_version: int
-    # service -> (price or None for the default, daily limit, enabled)
-    rules: dict[str, tuple[int | None, int | None, bool]] = field(default_factory=dict)
+    rules: PriceRules = field(default_factory=lambda: PriceRules({}))
 
     def allows(self, host: str | None) -> bool:
         if not self.networks:
@@ -51,19 +49,7 @@ class CustomerInfo:
         return any(addr in net for net in self.networks)
 
     def rule(self, service: str, default_price: int) -> PriceRule:
-        price, daily_limit, enabled = self.rules.get(service, _NO_RULE)
-        return _rule(default_price if price is None else price, daily_limit, enabled)
-
-
-# A service the customer has no price row for: the surface's default price, no limit.
-_NO_RULE: tuple[int | None, int | None, bool] = (None, None, True)
-
-
-@functools.lru_cache(maxsize=1024)
-def _rule(price: int, daily_limit: int | None, enabled: bool) -> PriceRule:
-    """Rules are built once per distinct value (frozen dataclasses are slow to construct and
-    this is asked on every inquiry)."""
-    return PriceRule(price, daily_limit, enabled)
+        return self.rules.rule(service, default_price)
 
 
 def credential_version(rotated_at: datetime) -> int:
@@ -97,23 +83,7 @@ def _load(conn: Connection, where: Any) -> CustomerInfo | None:
     ).first()
     if row is None:
         return None
-    rules = {
-        r.service: (
-            None if r.price is None else int(r.price),
-            None if r.daily_limit is None else int(r.daily_limit),
-            bool(r.enabled),
-        )
-        for r in conn.execute(
-            select(
-                service_prices.c.service,
-                service_prices.c.price,
-                service_prices.c.daily_limit,
-                service_prices.c.enabled,
-            ).where(
-                and_(service_prices.c.customer_id == row.id, service_prices.c.surface == "jibit")
-            )
-        )
-    }
+    rules = PriceRules.load(conn, int(row.id), "jibit")
     return CustomerInfo(
         customer_id=int(row.id),
         api_key=row.api_key,

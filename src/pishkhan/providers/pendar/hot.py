@@ -14,7 +14,6 @@ Values are passed in the driver's storage form (SQLite: naive UTC datetimes as t
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 import weakref
@@ -23,14 +22,14 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.db import Database, DriverSQL
 from pishkhan.iran import fold_digits
 from pishkhan.runtime import Runtime
-from pishkhan.tenants.billing import PriceRule
-from pishkhan.tenants.tables import customers, pendar_accounts, service_prices
+from pishkhan.tenants.billing import PriceRule, PriceRules
+from pishkhan.tenants.tables import customers, pendar_accounts
 
 from .tables import pendar_cas
 
@@ -46,17 +45,10 @@ class AccountRow:
     report_key_hash: str
     settings: dict[str, Any]
     active: bool
-    # service -> (price or None for the default, daily limit, enabled)
-    rules: dict[str, tuple[int | None, int | None, bool]] = field(default_factory=dict)
+    rules: PriceRules = field(default_factory=lambda: PriceRules({}))
 
     def rule(self, service: str, default_price: int) -> PriceRule:
-        price, daily_limit, enabled = self.rules.get(service, (None, None, True))
-        return _rule(default_price if price is None else price, daily_limit, enabled)
-
-
-@functools.lru_cache(maxsize=1024)
-def _rule(price: int, daily_limit: int | None, enabled: bool) -> PriceRule:
-    return PriceRule(price, daily_limit, enabled)
+        return self.rules.rule(service, default_price)
 
 
 def _load_account(conn: Connection, code: str) -> AccountRow | None:
@@ -75,26 +67,7 @@ def _load_account(conn: Connection, code: str) -> AccountRow | None:
     ).first()
     if row is None:
         return None
-    rules = {
-        r[0]: (
-            None if r[1] is None else int(r[1]),
-            None if r[2] is None else int(r[2]),
-            bool(r[3]),
-        )
-        for r in conn.execute(
-            select(
-                service_prices.c.service,
-                service_prices.c.price,
-                service_prices.c.daily_limit,
-                service_prices.c.enabled,
-            ).where(
-                and_(
-                    service_prices.c.customer_id == row[0],
-                    service_prices.c.surface == SURFACE,
-                )
-            )
-        )
-    }
+    rules = PriceRules.load(conn, int(row[0]), SURFACE)
     return AccountRow(
         int(row[0]),
         row[1],
