@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any, Final, TypeVar
 
 import orjson
@@ -31,7 +31,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pishkhan import __version__
-from pishkhan.core.db import is_busy
+from pishkhan.core.group_commit import GroupCommit
 from pishkhan.core.ids import verify_secret
 from pishkhan.providers.jibit import params as p
 from pishkhan.providers.jibit import sandbox, schemas, service
@@ -48,8 +48,6 @@ from pishkhan.web.openapi import Op, build_document
 
 log = logging.getLogger("pishkhan.jibit")
 T = TypeVar("T")
-#: Opens one write transaction: ``Database.hot_write`` or ``Database.write``.
-WriteTx = Callable[[], AbstractContextManager[Connection]]
 
 PREFIX: Final = "/ide"
 MAX_API_KEY: Final = 64
@@ -77,6 +75,7 @@ class JibitApi:
         # SQLite transactions of a few statements are faster inline than through the
         # threadpool (measured, see docs/jibit.md); PostgreSQL waits on the network.
         self.inline = inline_sqlite and runtime.db.is_sqlite
+        self.group = GroupCommit(runtime.db) if self.inline else None
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -86,22 +85,20 @@ class JibitApi:
         return await run_in_threadpool(fn, *args)
 
     async def _db_write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args, write)``, ``write`` opening its transaction.
+        """Run ``fn(*args, conn)`` in a write transaction.
 
-        On SQLite the transaction runs inline on a kept connection (``Database.hot_write``)
-        that gives up after a few milliseconds on a database another process has locked; it
-        is then run again in the threadpool on an ordinary connection, which waits for the
-        lock (nothing of the first attempt was committed).
+        On SQLite the transactions of concurrent requests are committed together on the event
+        loop (:class:`~pishkhan.core.group_commit.GroupCommit`: one ``COMMIT`` per turn of the
+        loop instead of one per request; each job still all-or-nothing). Elsewhere each runs in
+        its own transaction in the threadpool.
         """
-        db = self.rt.db
-        if self.inline:
-            try:
-                return fn(*args, db.hot_write)
-            except Exception as exc:
-                if not is_busy(exc):
-                    raise
-            return await run_in_threadpool(fn, *args, db.write)
-        return await run_in_threadpool(fn, *args, db.write)
+        if self.group is not None:
+            return await self.group.run(partial(fn, *args))
+        return await run_in_threadpool(self._in_transaction, fn, *args)
+
+    def _in_transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        with self.rt.db.write() as conn:
+            return fn(*args, conn)
 
     @staticmethod
     def _track_id(request: Request) -> str | None:
@@ -158,49 +155,52 @@ class JibitApi:
                 raise JibitError("providers.not_available")
 
     def _record(
-        self, customer_id: int, svc: str, code: str, track_id: str | None, write: WriteTx
+        self, customer_id: int, svc: str, code: str, track_id: str | None, conn: Connection
     ) -> None:
-        with write() as conn:
-            record_failure(
-                conn,
-                self.rt.clock,
-                customer_id=customer_id,
-                surface="jibit",
-                service=svc,
-                outcome=code,
-                track_id=track_id[:MAX_TRACK_ID] if track_id else None,
-            )
+        record_failure(
+            conn,
+            self.rt.clock,
+            customer_id=customer_id,
+            surface="jibit",
+            service=svc,
+            outcome=code,
+            track_id=track_id[:MAX_TRACK_ID] if track_id else None,
+        )
 
     def _serve(
-        self, customer: CustomerInfo, svc: str, work: Work, track_id: str | None, write: WriteTx
+        self,
+        customer: CustomerInfo,
+        svc: str,
+        work: Work,
+        track_id: str | None,
+        conn: Connection,
     ) -> Body | JibitError:
-        """The world lookup and the charge, in one transaction."""
+        """The world lookup and the charge, in the caller's transaction."""
         definition = SERVICES[svc]
         track = track_id[:MAX_TRACK_ID] if track_id else None
         clock = self.rt.clock
-        with write() as conn:
-            try:
-                body = work(conn)
-            except JibitError as exc:
-                record_failure(
-                    conn,
-                    clock,
-                    customer_id=customer.customer_id,
-                    surface="jibit",
-                    service=svc,
-                    outcome=exc.code,
-                    track_id=track,
-                )
-                return exc
-            result = charge(
+        try:
+            body = work(conn)
+        except JibitError as exc:
+            record_failure(
                 conn,
                 clock,
                 customer_id=customer.customer_id,
                 surface="jibit",
                 service=svc,
+                outcome=exc.code,
                 track_id=track,
-                rule=customer.rule(svc, definition.price),
             )
+            return exc
+        result = charge(
+            conn,
+            clock,
+            customer_id=customer.customer_id,
+            surface="jibit",
+            service=svc,
+            track_id=track,
+            rule=customer.rule(svc, definition.price),
+        )
         if result.outcome is ChargeOutcome.CHARGED:
             return body
         if result.outcome is ChargeOutcome.DAILY_LIMIT:

@@ -1,0 +1,149 @@
+"""GroupCommit (core/group_commit.py): jobs of concurrent requests share one transaction, yet each
+stays all-or-nothing, is answered only once committed, and waits for a lock held elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from pishkhan.core.db import Database, DriverSQL
+from pishkhan.core.group_commit import MAX_BATCH, GroupCommit
+from pishkhan.core.tables import sandbox_state
+
+_INSERT = DriverSQL("INSERT INTO sandbox_state (key, value, updated_at) VALUES (:key, :value, :at)")
+
+
+@pytest.fixture
+def sqlite_db(db: Database) -> Database:
+    if not db.is_sqlite:
+        pytest.skip("group commit is used on SQLite only")
+    return db
+
+
+def _put(key: str) -> Any:
+    def job(conn: Connection) -> str:
+        _INSERT.run(conn, {"key": key, "value": "{}", "at": "2026-01-01 00:00:00.000000"})
+        return key
+
+    return job
+
+
+def _keys(db: Database) -> set[str]:
+    with db.read() as conn:
+        return {r[0] for r in conn.execute(select(sandbox_state.c.key))}
+
+
+def _committed_elsewhere(db: Database, key: str) -> bool:
+    """Seen by another connection (so committed, not merely written in an open transaction)."""
+    other = sqlite3.connect(db.url.split("///", 1)[1])
+    try:
+        return (
+            other.execute("SELECT 1 FROM sandbox_state WHERE key = ?", (key,)).fetchone()
+            is not None
+        )
+    finally:
+        other.close()
+
+
+def test_concurrent_jobs_share_one_commit(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db)
+
+    async def main() -> list[str]:
+        return await asyncio.gather(*(group.run(_put(f"gc.{i}")) for i in range(10)))
+
+    assert asyncio.run(main()) == [f"gc.{i}" for i in range(10)]
+    assert (group.commits, group.jobs) == (1, 10)
+    assert {f"gc.{i}" for i in range(10)} <= _keys(sqlite_db)
+
+
+def test_answered_only_after_commit(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db)
+    seen: list[bool] = []
+
+    async def main() -> None:
+        async def one(i: int) -> None:
+            key = await group.run(_put(f"durable.{i}"))
+            seen.append(_committed_elsewhere(sqlite_db, key))
+
+        await asyncio.gather(*(one(i) for i in range(5)))
+
+    asyncio.run(main())
+    assert seen == [True] * 5
+
+
+def test_batches_are_bounded(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db)
+    count = MAX_BATCH * 2 + 5
+
+    async def main() -> None:
+        await asyncio.gather(*(group.run(_put(f"bound.{i}")) for i in range(count)))
+
+    asyncio.run(main())
+    assert (group.commits, group.jobs) == (3, count)
+
+
+def test_a_failing_job_rolls_back_alone(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db)
+
+    def half_then_fail(conn: Connection) -> None:
+        _put("fail.half")(conn)
+        raise ValueError("application error after a write")
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(
+            group.run(_put("fail.before")),
+            group.run(half_then_fail),
+            group.run(_put("fail.after")),
+            return_exceptions=True,
+        )
+
+    before, failed, after = asyncio.run(main())
+    assert (before, after) == ("fail.before", "fail.after")
+    assert isinstance(failed, ValueError)
+    keys = _keys(sqlite_db)
+    assert {"fail.before", "fail.after"} <= keys
+    assert "fail.half" not in keys
+    # the batch was rolled back and the two good jobs committed on their own
+    assert (group.commits, group.jobs) == (2, 2)
+
+
+def test_a_database_error_fails_only_its_job(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db)
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(
+            group.run(_put("dup.one")),
+            group.run(_put("dup.one")),  # primary key violation in the shared transaction
+            return_exceptions=True,
+        )
+
+    first, second = asyncio.run(main())
+    assert first == "dup.one"
+    assert isinstance(second, sqlite3.IntegrityError)
+    assert "dup.one" in _keys(sqlite_db)
+
+
+def test_waits_for_a_lock_held_by_another_process(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db)
+    path = sqlite_db.url.split("///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, lambda: other.execute("ROLLBACK"))
+    release.start()
+    try:
+
+        async def main() -> list[str]:
+            return await asyncio.gather(*(group.run(_put(f"locked.{i}")) for i in range(3)))
+
+        assert asyncio.run(main()) == ["locked.0", "locked.1", "locked.2"]
+    finally:
+        release.join()
+        other.close()
+    assert {"locked.0", "locked.1", "locked.2"} <= _keys(sqlite_db)
+    assert group.commits == 0  # each ran in the threadpool on an ordinary connection
