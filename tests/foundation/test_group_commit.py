@@ -88,8 +88,15 @@ def test_batches_are_bounded(sqlite_db: Database) -> None:
     assert (group.commits, group.jobs) == (3, count)
 
 
-def test_a_failing_job_rolls_back_alone(sqlite_db: Database) -> None:
-    group = GroupCommit(sqlite_db)
+class _Refused(Exception):
+    """A documented refusal of a surface (raised after the job wrote something)."""
+
+
+@pytest.mark.parametrize("refusals", [(), (_Refused,)], ids=["plain", "savepoints"])
+def test_a_failing_job_rolls_back_alone(
+    sqlite_db: Database, refusals: tuple[type[Exception], ...]
+) -> None:
+    group = GroupCommit(sqlite_db, refusals=refusals)
 
     def half_then_fail(conn: Connection) -> None:
         _put("fail.half")(conn)
@@ -147,3 +154,27 @@ def test_waits_for_a_lock_held_by_another_process(sqlite_db: Database) -> None:
         other.close()
     assert {"locked.0", "locked.1", "locked.2"} <= _keys(sqlite_db)
     assert group.commits == 0  # each ran in the threadpool on an ordinary connection
+
+
+def test_a_refusal_rolls_back_to_its_savepoint_and_the_batch_commits(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db, refusals=(_Refused,))
+
+    def write_then_refuse(conn: Connection) -> None:
+        _put("refused.half")(conn)
+        raise _Refused("documented error")
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(
+            group.run(_put("refused.before")),
+            group.run(write_then_refuse),
+            group.run(_put("refused.after")),
+            return_exceptions=True,
+        )
+
+    before, refused, after = asyncio.run(main())
+    assert (before, after) == ("refused.before", "refused.after")
+    assert isinstance(refused, _Refused)
+    keys = _keys(sqlite_db)
+    assert {"refused.before", "refused.after"} <= keys
+    assert "refused.half" not in keys
+    assert (group.commits, group.jobs) == (1, 3)  # one shared transaction, nothing rerun

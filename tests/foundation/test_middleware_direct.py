@@ -16,6 +16,10 @@ class DirectRoute(Route):
     direct = True
 
 
+class _TailRoute(Route):
+    direct_tail = True
+
+
 def _endpoint(text: str):  # type: ignore[no-untyped-def]
     async def endpoint(request: Request) -> Response:
         route = request.scope["route"]
@@ -81,3 +85,59 @@ def test_only_static_opted_in_routes_are_direct() -> None:
     assert client.get("/plain").text == "plain /plain {}"
     middleware = client.app.middleware_stack.app  # type: ignore[attr-defined]
     assert set(middleware._direct) == {"/hot"}
+
+
+def _middleware(client: TestClient) -> RequestContextMiddleware:
+    middleware = client.app.middleware_stack.app  # type: ignore[attr-defined]
+    assert isinstance(middleware, RequestContextMiddleware)
+    return middleware
+
+
+def test_a_tail_route_answers_as_through_the_router() -> None:
+    fixed = Route("/api/fixed", _endpoint("fixed"), methods=["GET"])
+    client, metrics = _client(
+        [
+            Route("/other", _endpoint("other"), methods=["GET"]),
+            Route("/api/open-banking/{x}", _endpoint("ob"), methods=["GET"]),
+            Mount("/api/mounted", routes=[Route("/x", _endpoint("mounted"))]),
+            fixed,
+            _TailRoute("/api/{method}", _endpoint("tail"), methods=["GET", "POST"]),
+        ]
+    )
+    r = client.get("/api/Foo")
+    assert r.status_code == 200
+    assert r.text == "tail /api/{method} {'method': 'Foo'}"
+    assert r.headers["x-request-id"]
+    assert client.post("/api/Foo").text == "tail /api/{method} {'method': 'Foo'}"
+    assert client.head("/api/Foo").status_code == 200
+    assert client.delete("/api/Foo").status_code == 405  # the router's answer
+    # an earlier route matching such a path still wins
+    assert client.get("/api/fixed").text == "fixed /api/fixed {}"
+    assert client.post("/api/fixed").text == "tail /api/{method} {'method': 'fixed'}"
+    assert client.get("/api/mounted").text == "tail /api/{method} {'method': 'mounted'}"
+    assert client.get("/api/mounted/x").text.startswith("mounted")
+    assert client.get("/api/open-banking/1").text.startswith("ob")
+    assert client.get("/api/a/b").status_code == 404
+    assert client.get("/api/", follow_redirects=False).status_code == 404
+    middleware = _middleware(client)
+    assert middleware._direct == {}
+    (tail,) = middleware._tails
+    assert tail[0] == "/api/" and tail[1] == "method"
+    assert tail[4] == (fixed,)  # the only earlier route that could match /api/<segment>
+    text = metrics.render().decode()
+    assert (
+        'pishkhan_requests_total{route="/api/{method}",status="200",surface="pendar"} 5.0' in text
+    )
+
+
+def test_only_a_last_string_segment_is_a_tail() -> None:
+    client, _ = _client(
+        [
+            _TailRoute("/a/{x:int}", _endpoint("int"), methods=["GET"]),
+            _TailRoute("/b/{x}/c", _endpoint("mid"), methods=["GET"]),
+            _TailRoute("/c/{x:str}", _endpoint("str"), methods=["GET"]),
+        ]
+    )
+    assert client.get("/a/3").text == "int /a/{x:int} {'x': 3}"
+    assert client.get("/c/3").text == "str /c/{x:str} {'x': '3'}"
+    assert [t[0] for t in _middleware(client)._tails] == ["/c/"]

@@ -60,8 +60,11 @@ class AuditLog:
         action: str,
         subject: str,
         data: dict[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> str:
-        """Append one entry inside the caller's transaction; returns its hash.
+        """Append one entry inside the caller's transaction; returns its hash. ``at`` (an aware
+        datetime) is the entry's time when the caller has already read the clock for the
+        operation; by default the clock is read here.
 
         Pre-written driver SQL: every audited operation pays for this, and SQLAlchemy's per-call
         statement work cost more than the two statements themselves.
@@ -74,13 +77,14 @@ class AuditLog:
         # Round-trip through JSON so what is hashed is exactly what is stored.
         raw = orjson.dumps(data or {})
         payload = orjson.loads(raw)
-        at = self.clock.now_utc()
+        if at is None:
+            at = self.clock.now_utc()
         digest = entry_hash(prev_hash, at, actor, action, subject, payload)
         (_INSERT_PG if postgres else _INSERT).run(
             conn,
             {
                 # SQLAlchemy's SQLite storage form: naive UTC text.
-                "at": at if postgres else at.replace(tzinfo=None).isoformat(" ", "microseconds"),
+                "at": at if postgres else _sqlite_time(at),
                 "actor": actor,
                 "action": action,
                 "subject": subject,
@@ -90,6 +94,13 @@ class AuditLog:
             },
         )
         return digest
+
+
+def _sqlite_time(at: datetime) -> str:
+    """SQLAlchemy's SQLite storage form of an aware datetime: naive UTC text."""
+    if at.utcoffset():
+        at = at.astimezone(UTC)
+    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 _PG_LOCK = DriverSQL(f"SELECT pg_advisory_xact_lock({_PG_AUDIT_LOCK})")

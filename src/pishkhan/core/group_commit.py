@@ -13,8 +13,12 @@ Each job stays all-or-nothing on its own:
   before it returns), so it can be run again.
 - Nothing is answered before the batch's commit: a job's result is delivered only once it is
   durable, exactly as with a transaction of its own.
-- If any job raises, the whole batch is rolled back and every job of it is run again in a
-  transaction of its own, so one failing job can neither half-write nor take the others down.
+- A job may refuse with one of the exceptions its ``GroupCommit`` was given as ``refusals``
+  (a surface's documented error, raised after some writes): each job then runs inside a
+  savepoint, a refused job is rolled back to it and gets its exception, the others commit.
+- If a job raises anything else, the whole batch is rolled back and every job of it is run
+  again in a transaction of its own, so one failing job can neither half-write nor take the
+  others down.
 - If the database is locked by another process (``BEGIN IMMEDIATE`` gives up after the kept
   connection's short busy timeout), each job runs in the threadpool on an ordinary connection,
   which waits for the lock.
@@ -32,7 +36,7 @@ from typing import Any, Final, TypeVar
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from pishkhan.core.db import Database, is_busy
+from pishkhan.core.db import Database, driver_connection, is_busy
 
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
@@ -70,9 +74,16 @@ class _Batch:
 class GroupCommit:
     """Runs write jobs of concurrent requests in shared transactions (see the module doc)."""
 
-    def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        db: Database,
+        max_batch: int = MAX_BATCH,
+        *,
+        refusals: tuple[type[Exception], ...] = (),
+    ) -> None:
         self._db = db
         self._max = max_batch
+        self._refusals = refusals
         self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch] = (
             weakref.WeakKeyDictionary()
         )
@@ -119,7 +130,10 @@ class GroupCommit:
         """All jobs in one transaction; if one fails, each in a transaction of its own."""
         try:
             with self._db.hot_write() as conn:
-                values = [job(conn) for job in jobs]
+                if self._refusals:
+                    outcomes = self._isolated(conn, jobs)
+                else:
+                    outcomes = [_Outcome(job(conn)) for job in jobs]
         except Exception as exc:
             if is_busy(exc):
                 return [_BUSY] * len(jobs)
@@ -128,7 +142,21 @@ class GroupCommit:
             return [self._alone(job) for job in jobs]
         self.commits += 1
         self.jobs += len(jobs)
-        return [_Outcome(value) for value in values]
+        return outcomes
+
+    def _isolated(self, conn: Connection, jobs: list[Job]) -> list[_Outcome]:
+        """Each job in a savepoint; a refusal rolls back only its job (others propagate)."""
+        raw = driver_connection(conn)
+        outcomes: list[_Outcome] = []
+        for job in jobs:
+            raw.execute("SAVEPOINT group_job")
+            try:
+                outcomes.append(_Outcome(job(conn)))
+            except self._refusals as exc:
+                raw.execute("ROLLBACK TO group_job")
+                outcomes.append(_Outcome(error=exc))
+            raw.execute("RELEASE group_job")
+        return outcomes
 
     def _alone(self, job: Job) -> _Outcome:
         try:

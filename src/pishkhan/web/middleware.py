@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from time import perf_counter
 
+from starlette.convertors import StringConvertor
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,46 @@ def surface_of(path: str) -> str:
     return "other"
 
 
+#: A ``direct_tail`` route: (path prefix, parameter name, router, route, earlier routes that
+#: could match a path of that prefix and one more segment).
+_Tail = tuple[str, str, Router, Route, tuple[BaseRoute, ...]]
+
+
+def _tail_of(route: Route) -> tuple[str, str] | None:
+    """``("/api/", "method")`` for a route ``/api/{method}`` (or ``{method:str}``): a static
+    prefix ending in ``/`` and one string parameter as the whole last segment; else None."""
+    if len(route.param_convertors) != 1:
+        return None
+    name, convertor = next(iter(route.param_convertors.items()))
+    if not isinstance(convertor, StringConvertor):
+        return None
+    for form in (f"{{{name}}}", f"{{{name}:str}}"):
+        if route.path.endswith(form):
+            prefix = route.path[: -len(form)]
+            if prefix.endswith("/") and "{" not in prefix:
+                return prefix, name
+    return None
+
+
+def _may_match_tail(route: BaseRoute, prefix: str) -> bool:
+    """Whether ``route`` could match some path ``prefix + segment`` (a segment: no ``/``).
+
+    A route's regex starts with the literal part of its path before the first parameter (a
+    mount's: its path plus ``/``), so it cannot match such a path when that literal part and
+    ``prefix`` differ before either ends, or when it extends ``prefix`` by text containing
+    ``/``. Anything else (other route types included) may match."""
+    if isinstance(route, Mount):
+        literal = route.path + "/"
+    elif isinstance(route, Route):
+        literal = route.path
+    else:
+        return True
+    literal = literal.split("{", 1)[0]
+    if literal.startswith(prefix):
+        return "/" not in literal[len(prefix) :]
+    return prefix.startswith(literal)
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = True) -> None:
         self.app = app
@@ -48,6 +89,7 @@ class RequestContextMiddleware:
         self.access_log = access_log
         self._route_paths: dict[tuple[str, int], tuple[object, str]] = {}
         self._direct: dict[str, tuple[Router, Route]] | None = None
+        self._tails: tuple[_Tail, ...] = ()
 
     def _direct_routes(self) -> dict[str, tuple[Router, Route]]:
         """Static paths whose route may be called without the router's scan (see ``direct``).
@@ -57,6 +99,9 @@ class RequestContextMiddleware:
         nothing but ``ExceptionMiddleware`` (which only handles exceptions the route lets out),
         and only when no earlier route could match its path: the router would pick it for
         that exact path and any of its methods. Other requests take the ordinary way.
+
+        Routes whose path ends in one string parameter (``/api/{method}``) opt in with a true
+        ``direct_tail`` attribute (see :func:`_tail_of`); they are kept in ``_tails``.
         """
         app = self.app
         while isinstance(app, ExceptionMiddleware):
@@ -64,6 +109,7 @@ class RequestContextMiddleware:
         if not isinstance(app, Router):
             return {}
         direct: dict[str, tuple[Router, Route]] = {}
+        tails: list[_Tail] = []
         earlier: list[BaseRoute] = []
         for route in app.routes:
             if not isinstance(route, Route | Mount):
@@ -79,24 +125,60 @@ class RequestContextMiddleware:
                     r.matches(probe)[0] is Match.NONE for r in earlier
                 ):
                     direct.setdefault(route.path, (app, route))
+            if isinstance(route, Route) and getattr(route, "direct_tail", False) and route.methods:
+                tail = _tail_of(route)
+                if tail is not None:
+                    prefix, name = tail
+                    rivals = tuple(r for r in earlier if _may_match_tail(r, prefix))
+                    tails.append((prefix, name, app, route, rivals))
             earlier.append(route)
+        self._tails = tuple(tails)
         return direct
+
+    def _tail_hit(self, scope: Scope) -> tuple[_Tail, str] | None:
+        """The ``direct_tail`` route the router would pick for this path and method, with the
+        path's last segment; None when the router must decide."""
+        path: str = scope["path"]
+        for tail in self._tails:
+            prefix = tail[0]
+            if path.startswith(prefix):
+                segment = path[len(prefix) :]
+                if not segment or "/" in segment:
+                    return None
+                if scope["method"] not in (tail[3].methods or ()):
+                    return None
+                # Earlier routes that could match such a path: the router's answer if one does.
+                for rival in tail[4]:
+                    if rival.matches(scope)[0] is not Match.NONE:
+                        return None
+                return tail, segment
+        return None
 
     async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         direct = self._direct
         if direct is None:
             direct = self._direct = self._direct_routes()
-        hit = direct.get(scope["path"]) if direct and not scope.get("root_path") else None
-        if hit is None or scope["method"] not in (hit[1].methods or ()):
+        if scope.get("root_path"):
             await self.app(scope, receive, send)
             return
+        hit = direct.get(scope["path"]) if direct else None
+        if hit is None or scope["method"] not in (hit[1].methods or ()):
+            tail_hit = self._tail_hit(scope) if self._tails else None
+            if tail_hit is None:
+                await self.app(scope, receive, send)
+                return
+            (_prefix, name, router, route, _rivals), segment = tail_hit
+            path_params = dict(scope.get("path_params", {}))
+            path_params[name] = segment
+        else:
+            router, route = hit
+            path_params = dict(scope.get("path_params", {}))
         # What Router.app and Route.matches put in the scope for this route.
-        router, route = hit
         if "router" not in scope:
             scope["router"] = router
         scope["route"] = route
         scope["endpoint"] = route.endpoint
-        scope["path_params"] = dict(scope.get("path_params", {}))
+        scope["path_params"] = path_params
         await route.handle(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

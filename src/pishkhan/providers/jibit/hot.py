@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from pishkhan.web.asgi import header_map, read_body
 from pishkhan.web.openapi import ApiRoute, Op
 
 _JSON_TYPE = (b"content-type", b"application/json")
@@ -44,12 +44,7 @@ class HotRequest:
         """Header name -> value (latin-1), the first occurrence of a repeated name."""
         headers = self._headers
         if headers is None:
-            headers = {}
-            for name, value in self.scope["headers"]:
-                key = name.decode("latin-1")
-                if key not in headers:
-                    headers[key] = value.decode("latin-1")
-            self._headers = headers
+            headers = self._headers = header_map(self.scope)
         return headers
 
     @property
@@ -80,16 +75,7 @@ class HotRequest:
 
     async def body(self) -> bytes:
         if self._body is None:
-            chunks: list[bytes] = []
-            while True:
-                message = await self._receive()
-                if message["type"] == "http.request":
-                    chunks.append(message.get("body", b""))
-                    if not message.get("more_body", False):
-                        break
-                elif message["type"] == "http.disconnect":
-                    raise ClientDisconnect()
-            self._body = b"".join(chunks)
+            self._body = await read_body(self._receive)
         return self._body
 
 

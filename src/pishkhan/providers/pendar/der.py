@@ -98,9 +98,13 @@ def oid(dotted: str) -> bytes:
 
 def utc_time(at: datetime) -> bytes:
     """RFC 5280 Time: UTCTime through 2049, GeneralizedTime from 2050 (whole seconds)."""
-    at = at.astimezone(UTC)
-    if 1950 <= at.year < 2050:
-        return tlv(0x17, at.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    year = at.year
+    if 1950 <= year < 2050:
+        # what strftime("%y%m%d%H%M%SZ") gives, without its per-call setup
+        text = f"{year % 100:02d}{at.month:02d}{at.day:02d}{at.hour:02d}{at.minute:02d}{at.second:02d}Z"
+        return b"\x17\x0d" + text.encode("ascii")
     return generalized_time(at)
 
 

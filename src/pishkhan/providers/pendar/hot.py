@@ -26,11 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.db import Database, DriverSQL
+from pishkhan.core.group_commit import GroupCommit
 from pishkhan.iran import fold_digits
 from pishkhan.runtime import Runtime
 from pishkhan.tenants.billing import PriceRule, PriceRules
 from pishkhan.tenants.tables import customers, pendar_accounts
 
+from .errors import PendarError
 from .tables import pendar_cas
 
 SURFACE: Final = "pendar"
@@ -188,7 +190,9 @@ def db_time(postgres: bool, value: datetime) -> Any:
     """A timestamp in the driver's storage form (SQLAlchemy's SQLite form: naive UTC text)."""
     if postgres:
         return value
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def registration(conn: Connection, tracking_code: str) -> Registration | None:
@@ -231,3 +235,31 @@ def insert_certificate(conn: Connection, postgres: bool, values: dict[str, Any])
         params[key] = db_time(postgres, params[key])
     row = INSERT_CERTIFICATE.run(conn, params).fetchone()
     return int(row[0])
+
+
+# -- batched issuance transactions (SQLite) -------------------------------------------------------
+
+#: Issuances committed together at most (each signs inside the batch: a batch holds the event
+#: loop for about this many signatures).
+MAX_BATCH: Final = 16
+
+
+def issue_group(db: Database) -> GroupCommit:
+    """Issuance transactions of concurrent requests committed together (``core.group_commit``),
+    each in a savepoint: a :class:`PendarError` refusal keeps nothing of its issuance and the
+    others still commit."""
+    return GroupCommit(db, MAX_BATCH, refusals=(PendarError,))
+
+
+_batchers: weakref.WeakKeyDictionary[Database, GroupCommit] = weakref.WeakKeyDictionary()
+
+
+def batcher(runtime: Runtime) -> GroupCommit:
+    """This process's issuance batcher for the runtime's database."""
+    found = _batchers.get(runtime.db)
+    if found is None:
+        with _caches_lock:
+            found = _batchers.get(runtime.db)
+            if found is None:
+                found = _batchers[runtime.db] = issue_group(runtime.db)
+    return found

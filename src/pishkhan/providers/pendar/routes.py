@@ -10,21 +10,24 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote, unquote_plus
 
 import orjson
 from cryptography.hazmat.primitives import serialization
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from pishkhan import __version__
 from pishkhan.core.db import is_busy
 from pishkhan.runtime import Runtime
+from pishkhan.web.asgi import read_body
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import ca as ca_mod
@@ -103,12 +106,6 @@ METHODS: tuple[Method, ...] = (
 BY_LOWER: dict[str, Method] = {m.name.lower(): m for m in METHODS}
 
 
-def json(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data), status_code=status, media_type="application/json; charset=utf-8"
-    )
-
-
 def error_body(method: Method, exc: PendarError) -> dict[str, Any]:
     """The method's own shape with ``ErrorCode``/``ErrorMessage`` (and the detail in
     ``Description`` where the method has one)."""
@@ -137,10 +134,14 @@ def error_body(method: Method, exc: PendarError) -> dict[str, Any]:
     return body
 
 
-async def _fields(request: Request) -> dict[str, Any] | None:
+_JSON_TYPE: Final = (b"content-type", b"application/json; charset=utf-8")
+
+
+def _fields(scope: Scope, body: bytes) -> dict[str, Any] | None:
     """Query parameters and JSON body, keys lower-cased; the body wins. None: unreadable body."""
-    data = {k.lower(): v for k, v in request.query_params.items()}
-    raw = (await request.body()).strip()
+    query = scope.get("query_string", b"")
+    data = {k.lower(): v for k, v in QueryParams(query).items()} if query else {}
+    raw = body.strip()
     if not raw:
         return data
     parsed: Any
@@ -159,6 +160,42 @@ async def _fields(request: Request) -> dict[str, Any] | None:
     return data
 
 
+Serve = Callable[[Scope, Receive], Awaitable[tuple[int, bytes]]]
+
+
+class MethodRoute(Route):
+    """``/api/{method}``: the answer (always JSON) is sent without Starlette's
+    ``request_response`` wrapper, as ``Response`` would send it (``content-length``, then
+    ``content-type``); other HTTP methods get the router's 405 as with ``Route``.
+
+    ``direct_tail``: the request middleware may call it for ``/api/<segment>`` without the
+    router's scan when nothing before it can match such a path (``pishkhan.web.middleware``)."""
+
+    direct_tail = True
+
+    def __init__(self, path: str, serve: Serve, *, methods: list[str]) -> None:
+        async def endpoint(request: Request) -> Response:
+            status, body = await serve(request.scope, request.receive)
+            return Response(body, status, media_type="application/json; charset=utf-8")
+
+        super().__init__(path, endpoint, methods=methods, name="pendar_api")
+        self.serve = serve
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.methods and scope["method"] not in self.methods):
+            await super().handle(scope, receive, send)
+            return
+        status, body = await self.serve(scope, receive)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def build(runtime: Runtime) -> list[BaseRoute]:
     runtime.reset_hooks.append(lambda: ca_mod.forget(runtime))
     runtime.reset_hooks.append(lambda: hot.forget(runtime))
@@ -167,8 +204,18 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     # through the threadpool; a database another process holds sends the call to the threadpool
     # with an ordinary, waiting connection (nothing of the first attempt was committed).
     inline = runtime.db.is_sqlite
+    # Concurrent issuances share their transaction's BEGIN and COMMIT (one savepoint each).
+    batcher = hot.batcher(runtime)
 
     async def _inline(method: Method, data: dict[str, Any]) -> Any:
+        if method.handler is service.issue_certificate:
+            job = service.IssueJob(runtime, data)
+            try:
+                job.prepare()
+                await batcher.run(job.run)
+            except PendarError as exc:
+                raise service.failing(exc, job) from None
+            return job.body()
         try:
             return method.handler(runtime, data, runtime.db.hot_write)  # type: ignore[call-arg]
         except Exception as exc:
@@ -176,18 +223,18 @@ def build(runtime: Runtime) -> list[BaseRoute]:
                 raise
         return await run_in_threadpool(method.handler, runtime, data)
 
-    async def api(request: Request) -> Response:
-        method = BY_LOWER.get(request.path_params["method"].lower())
+    async def api(scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        method = BY_LOWER.get(scope["path_params"]["method"].lower())
         if method is None:
-            return json(
-                {
-                    "Message": f"No HTTP resource was found that matches the request URI '{request.url}'."
-                },
-                404,
+            url = Request(scope).url
+            return 404, orjson.dumps(
+                {"Message": f"No HTTP resource was found that matches the request URI '{url}'."}
             )
-        data = await _fields(request)
+        data = _fields(scope, await read_body(receive))
         if data is None:
-            return json(error_body(method, PendarError(E.PROGRAM_ERROR, "بدنه درخواست JSON نیست")))
+            return 200, orjson.dumps(
+                error_body(method, PendarError(E.PROGRAM_ERROR, "بدنه درخواست JSON نیست"))
+            )
         try:
             if method.inline and inline and ca_mod.is_loaded(runtime):
                 result = await _inline(method, data)
@@ -199,8 +246,8 @@ def build(runtime: Runtime) -> list[BaseRoute]:
                 await run_in_threadpool(
                     service.record_failure, runtime, customer_id, method.name, exc.code
                 )
-            return json(error_body(method, exc), exc.status)
-        return json(result)
+            return exc.status, orjson.dumps(error_body(method, exc))
+        return 200, orjson.dumps(result)
 
     def loaded(request: Request) -> ca_mod.LoadedCA | None:
         return ca_mod.hierarchy(runtime).get(request.path_params["ca"])
@@ -271,7 +318,7 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         return Response(out, media_type="application/ocsp-response")
 
     return [
-        Route("/api/{method}", api, methods=["GET", "POST"]),
+        MethodRoute("/api/{method}", api, methods=["GET", "POST"]),
         Route("/pki/{ca}/ca.{fmt:str}", ca_certificate, methods=["GET"]),
         Route("/pki/{ca}/chain.pem", chain, methods=["GET"]),
         Route("/pki/{ca}/crl", crl, methods=["GET"]),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from pishkhan.core.db import BigIntPK, JSONType, metadata
@@ -80,6 +81,9 @@ pendar_registrations = Table(
     Index("ix_pendar_registrations_customer_registered", "customer_id", "registered_at"),
 )
 
+#: The partial index's condition (also spelled out, literally, by the queries using it).
+REVOKED = "status = 'Revoked'"
+
 # Issued certificates, keyed by (issuer, serial). ``id`` is the report row id.
 pendar_certificates = Table(
     "pendar_certificates",
@@ -87,7 +91,9 @@ pendar_certificates = Table(
     Column("id", BigIntPK, primary_key=True, autoincrement=True),
     Column("ca_id", ForeignKey("pendar_cas.id"), nullable=False),
     Column("serial", String(40), nullable=False),
-    Column("registration_id", ForeignKey("pendar_registrations.id"), nullable=False, index=True),
+    # No index: a certificate's national code is its registration's, so certificates are looked
+    # up by national code (and registration) instead (migration 0005).
+    Column("registration_id", ForeignKey("pendar_registrations.id"), nullable=False),
     Column("customer_id", ForeignKey("customers.id"), nullable=False),
     Column("ca_name", String(32), nullable=False),
     Column("profile_name", String(200), nullable=False),
@@ -96,7 +102,8 @@ pendar_certificates = Table(
     Column("cn", String(200), nullable=False),
     Column("der", LargeBinary, nullable=False),
     Column("csr", Text, nullable=True),
-    Column("fingerprint", String(64), nullable=False, unique=True),
+    # SHA-256 of ``der`` (unique with (ca_id, serial); not indexed, see migration 0005).
+    Column("fingerprint", String(64), nullable=False),
     Column("not_before", DateTime(timezone=True), nullable=False),
     Column("not_after", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False),
@@ -109,7 +116,14 @@ pendar_certificates = Table(
     UniqueConstraint("ca_id", "serial", name="uq_pendar_certificates_ca_serial"),
     CheckConstraint("status in ('Issued', 'Revoked')", name="status"),
     Index("ix_pendar_certificates_customer_issued", "customer_id", "issued_at"),
-    Index("ix_pendar_certificates_ca_status", "ca_id", "status"),
+    # The CRL's revoked certificates of a CA; issuing an ('Issued') certificate leaves it alone.
+    # Queries must spell the condition as a literal for the planners to use it (see crl.py).
+    Index(
+        "ix_pendar_certificates_revoked",
+        "ca_id",
+        sqlite_where=text(REVOKED),
+        postgresql_where=text(REVOKED),
+    ),
 )
 
 # Certificates of the people who may sign approval letters (RequestApprove) for a customer.

@@ -1,0 +1,67 @@
+"""Concurrent issuances share their transaction on SQLite (hot.issue_group), yet each stays
+all-or-nothing: a refused issuance leaves nothing and the others are issued. (Group commit
+itself: unexpected errors, locks, bounds, is tested in tests/foundation/test_group_commit.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from pendar.support import MARYAM, Customer
+from pishkhan.iran.national_code import generate_national_code
+from pishkhan.providers.pendar import hot
+from pishkhan.providers.pendar.tables import pendar_certificates
+from pishkhan.tenants.tables import usage_events
+
+METHOD = "IssueCertificateByTrackingCode"
+
+
+def test_concurrent_issuances_one_refused(customer: Customer, runtime: Any, app: Any) -> None:
+    """Three issuances in one turn of the loop: the refused one (unknown tracking code) keeps
+    nothing and answers 1111; the others are issued, charged and audited."""
+    rng = random.Random(7)
+    people = [{**MARYAM, "NationalCode": generate_national_code(rng)} for _ in range(3)]
+    first = customer.register()
+    second = customer.register(MARYAM)
+    customer.issue(customer.register(people[0]))  # the CA hierarchy is loaded: inline from now
+    batcher = hot.batcher(runtime)
+    commits, jobs = batcher.commits, batcher.jobs
+    bodies = [
+        customer.issue_body(first),
+        customer.issue_body("1234567890"),
+        customer.issue_body(second),
+    ]
+
+    async def main() -> list[dict[str, Any]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            answers = await asyncio.gather(*(c.post(f"/api/{METHOD}", json=b) for b in bodies))
+        return [a.json() for a in answers]
+
+    answers = asyncio.run(main())
+    assert [a["IsSuccess"] for a in answers] == [True, False, True]
+    assert answers[1]["ErrorCode"] == 1111
+    assert answers[0]["Certificate"] != answers[2]["Certificate"]
+    with runtime.db.read() as conn:
+        issued = conn.execute(select(func.count()).select_from(pendar_certificates)).scalar_one()
+        refused = conn.execute(
+            select(func.count())
+            .select_from(usage_events)
+            .where(usage_events.c.service == METHOD, usage_events.c.outcome == "1111")
+        ).scalar_one()
+    assert issued == 3 and refused == 1
+    if runtime.db.is_sqlite:
+        # the three ran in one transaction (the refused one rolled back to its savepoint)
+        assert batcher.commits == commits + 1
+        assert batcher.jobs == jobs + 3
+    # the same answer as an issuance alone
+    alone = customer.issue(customer.register(people[1]))
+    assert list(alone) == list(answers[0])
+    assert {k: v for k, v in alone.items() if k not in ("Certificate", "ValidFrom", "ValidTo")} == {
+        **{k: v for k, v in answers[0].items() if k not in ("Certificate", "ValidFrom", "ValidTo")},
+        "CN": alone["CN"],
+    }
