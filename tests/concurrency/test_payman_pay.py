@@ -200,4 +200,34 @@ def test_limits_and_trace_ids_hold_across_processes(
         assert (
             conn.execute(select(func.count()).select_from(payman_ledger_entries)).scalar_one() == 22
         )
+
+    # The same trace id sent concurrently on two mandates (no shared row lock): one debit.
+    _http2, _headers2, pid2 = _mandate(server.base_url, creds, daily=20)
+    _http2.close()
+
+    def pay_on(args: tuple[str, str]) -> tuple[int, str]:
+        mandate, trace = args
+        with httpx.Client(base_url=server.base_url, timeout=60) as c:
+            r = c.post(
+                "/v1/payman/pay",
+                json={"trace_id": trace, "payman_id": mandate, "amount": 1000},
+                headers=headers,
+            )
+            return r.status_code, str(r.json().get("code", r.json().get("status")))
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(pay_on, [(pid if i % 2 else pid2, "twin") for i in range(20)]))
+    counts = Counter(results)
+    assert counts[(200, "SUCCEED")] == 1, counts
+    assert counts[(400, "2049")] == 19, counts
+    assert _balance(pg_runtime) == before - 12 * 1000
+    with pg_runtime.db.read() as conn:
+        assert ledger.total(conn) == 0
+        assert ledger.account_balance(conn, ledger.deposit_account(PERSON.iban)) == -12 * 1000
+        assert (
+            conn.execute(select(func.count()).select_from(payman_transactions)).scalar_one() == 12
+        )
+        assert (
+            conn.execute(select(func.count()).select_from(payman_ledger_entries)).scalar_one() == 24
+        )
     http.close()

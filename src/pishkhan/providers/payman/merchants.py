@@ -20,6 +20,10 @@ from .schemas import as_utc
 REFRESH_SECONDS = 2.0
 
 
+class CacheMiss(LookupError):
+    """The merchant cache cannot answer without reading the database."""
+
+
 @dataclass(frozen=True, slots=True)
 class Merchant:
     customer_id: int
@@ -103,6 +107,17 @@ class MerchantDirectory:
 
     def by_customer(self, customer_id: int) -> Merchant | None:
         return self._lookup("_by_customer", customer_id)
+
+    def cached(self, table: str, key: object) -> Merchant:
+        """The entry from the cache alone, never reading the database: :class:`CacheMiss` when
+        the cache is due for a refresh or lacks the key (the caller then takes the way of
+        :meth:`by_app_key` and friends, off the event loop)."""
+        if time.monotonic() - self._loaded >= REFRESH_SECONDS:
+            raise CacheMiss(table)
+        found = getattr(self, table).get(key)
+        if found is None:
+            raise CacheMiss(table)
+        return found  # type: ignore[no-any-return]
 
     def invalidate(self) -> None:
         self._loaded = float("-inf")

@@ -7,6 +7,10 @@ constraint: a concurrent duplicate fails and debits nothing), the ledger gets it
 and the mandate's counters move. A refusal raises before anything is written, except the
 bank-side failures (003 insufficient balance, a forced FAILED), which record a failed
 transaction under the trace id.
+
+On PostgreSQL the same transaction is one call of the ``payman_pay`` function (migration 0006)
+awaited on the event loop (:func:`pay_async`, ``pgpay``); :func:`pay` serves SQLite and the pays
+the function defers to Python. Both give the same answers and leave the same state.
 """
 
 from __future__ import annotations
@@ -15,17 +19,19 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, Final
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection, RowMapping
+from starlette.concurrency import run_in_threadpool
 
 from pishkhan.core.clock import TEHRAN
 from pishkhan.core.db import DriverSQL, driver_connection
 from pishkhan.iran.banks import by_payman_code
 from pishkhan.world.tables import world_deposits
 
-from . import ledger, limits, sandbox
+from . import ledger, limits, pgpay, sandbox
 from .errors import PaymanError, invalid
 from .mandates import mask_card, mask_deposit
 from .merchants import Merchant
@@ -364,6 +370,159 @@ def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[st
     return pay_json(values, now_ms)
 
 
+# -- the PostgreSQL pay: one call of payman_pay (migration 0006) --------------------------------
+
+# The error codes payman_pay answers that name a field (as _check_mandate and pay do).
+_PG_REFERENCES: Final = {
+    "2049": "trace_id",
+    "2059": "client_transaction_date",
+    "2060": "client_transaction_date",
+    "2206": "client_transaction_date",
+    "2012": "client_transaction_date",
+}
+
+
+@cache
+def _bank_table() -> tuple[list[str], tuple[tuple[str, Any], ...]]:
+    """The Payman bank codes sorted (batch_id's index is the position + 1) and each bank's
+    cut-off window."""
+    codes = sorted(sandbox.bank_codes())
+    cutoffs = []
+    for code in codes:
+        bank = by_payman_code(code)
+        cutoffs.append((code, bank.pay_cutoff if bank is not None else None))
+    return codes, tuple(cutoffs)
+
+
+_PAYMENT_BANKS: Final = sorted(PAYMAN_PAYMENT_BANKS)
+_SETTLEMENT: dict[int, list[str]] = {}
+
+
+def _settlement(customer_id: int) -> list[str]:
+    """The merchant's settlement deposit at each bank of :func:`_bank_table`, in its order."""
+    found = _SETTLEMENT.get(customer_id)
+    if found is None:
+        found = [ledger.settlement_deposit_number(customer_id, c) for c in _bank_table()[0]]
+        if len(_SETTLEMENT) >= 4096:
+            _SETTLEMENT.clear()
+        _SETTLEMENT[customer_id] = found
+    return found
+
+
+def _deferred_banks(svc: PaymanService, merchant: Merchant, now_teh: datetime) -> tuple[str, ...]:
+    """The banks whose pays take the Python path now: the merchant may not use them (2205),
+    the sandbox made them unstable or inaccessible (2000/2500), or they are in their cut-off
+    window (2121). Usually none. Kept per merchant, bank switches and minute (the cut-off
+    windows start and end on whole minutes; otherwise it is worked out for every pay)."""
+    states = svc.rt.state.get(sandbox.BANKS_KEY)
+    minute = now_teh.hour * 60 + now_teh.minute if _whole_minute_cutoffs() else -1
+    key = (id(merchant), id(states), minute)
+    hit = _DEFERRED.get(key)
+    if hit is not None and hit[0] is merchant and hit[1] is states:
+        return hit[2]
+    at = now_teh.time().replace(tzinfo=None)
+    allowed = merchant.allowed_banks
+    out: list[str] = []
+    for code, cutoff in _bank_table()[1]:
+        if (
+            (allowed and code not in allowed)
+            or (cutoff is not None and cutoff.contains(at))
+            or (states and sandbox.bank_state(svc.rt.state, code, "pay")[0] != "stable")
+        ):
+            out.append(code)
+    found = tuple(out)
+    if minute >= 0:
+        if len(_DEFERRED) >= 1024:
+            _DEFERRED.clear()
+        _DEFERRED[key] = (merchant, states, found)
+    return found
+
+
+_DEFERRED: dict[tuple[int, int, int], tuple[Merchant, Any, tuple[str, ...]]] = {}
+
+
+@cache
+def _whole_minute_cutoffs() -> bool:
+    return all(
+        c is None or all(t.second == 0 and t.microsecond == 0 for t in (c.start, c.end))
+        for _code, c in _bank_table()[1]
+    )
+
+
+_PAY_SQL: dict[tuple[int, date, tuple[str, ...]], bytes] = {}
+
+
+def _pay_sql(customer_id: int, today: date, defer: tuple[str, ...]) -> bytes:
+    key = (customer_id, today, defer)
+    sql = _PAY_SQL.get(key)
+    if sql is None:
+        sql = pgpay.pay_sql(
+            customer_id=customer_id,
+            today=today,
+            month=limits.month_key(today),
+            batch_base=((today - BATCH_EPOCH).days + 1) * 100,
+            banks=_bank_table()[0],
+            settlement=_settlement(customer_id),
+            payment_banks=_PAYMENT_BANKS,
+            defer_banks=defer,
+        )
+        if len(_PAY_SQL) >= 1024:
+            _PAY_SQL.clear()
+        _PAY_SQL[key] = sql
+    return sql
+
+
+async def pay_async(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    """:func:`pay` on PostgreSQL: one ``payman_pay`` call awaited on the event loop.
+
+    What only Python knows (the request's fields, the sandbox clock, the merchant's banks, the
+    bank switches and cut-off windows) is decided here and passed in; pays the function does
+    not handle (forced outcomes, ``pay_id``/``commission_amount``, the banks of
+    :func:`_deferred_banks`) run :func:`pay` in the threadpool, with the same answers.
+    """
+    payer = svc.pg_payer
+    assert payer is not None
+    rt = svc.rt
+    now = rt.clock.now_utc()
+    req = parse_pay(body, now)
+    if req.pay_id or req.commission or sandbox.forced_outcomes_exist(rt.state):
+        return await run_in_threadpool(pay, svc, merchant, body)
+    now_teh = now.astimezone(TEHRAN)
+    today = now_teh.date()
+    customer_id = merchant.customer_id
+    code, reference_id, batch = await payer.pay(
+        _pay_sql(customer_id, today, _deferred_banks(svc, merchant, now_teh)),
+        pgpay.pay_params(
+            req.payman_id,
+            req.trace_id,
+            req.amount,
+            req.description,
+            req.client_date,
+            now,
+            _reference(now),
+            int(now.timestamp()),
+        ),
+    )
+    if code == "OK":
+        now_ms = int(now.timestamp() * 1000)
+        return pay_json(
+            {
+                "reference_id": reference_id,
+                "trace_id": req.trace_id,
+                "amount": req.amount,
+                "batch_id": batch,
+                "commission_amount": 0,
+                "status": "SUCCEED",
+            },
+            now_ms,
+        )
+    if code == "DEFER":
+        return await run_in_threadpool(pay, svc, merchant, body)
+    if code == "003":  # recorded as BALANCE_FAILED under the trace id
+        raise RecordedFailure(PaymanError(code))
+    raise PaymanError(code, reference=_PG_REFERENCES.get(code))
+
+
 def pay_json(values: dict[str, Any], now_ms: int) -> dict[str, Any]:
     return {
         "reference_id": values["reference_id"],
@@ -553,6 +712,7 @@ __all__ = [
     "UTC",
     "RecordedFailure",
     "pay",
+    "pay_async",
     "pay_trace",
     "reconcile",
     "reverse",

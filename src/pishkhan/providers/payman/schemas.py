@@ -143,6 +143,9 @@ def get_int(obj: Mapping[str, Any], key: str, ref: str, *, required: bool = Fals
     return int(number)
 
 
+_MAX_AMOUNT = 10**17
+
+
 def get_amount(
     obj: Mapping[str, Any],
     key: str,
@@ -157,8 +160,14 @@ def get_amount(
         if required:
             raise invalid(ref, f"The {ref} field is required.")
         return None
+    if type(value) is int:  # the usual JSON amount: what the Decimal route gives, sooner
+        if value > _MAX_AMOUNT:
+            raise PaymanError(
+                code, reference=ref, info=f"The amount {value} is not a whole rial amount."
+            )
+        return value
     number = _number(value, ref, "System.Decimal")
-    if number != number.to_integral_value() or number > Decimal(10) ** 17:
+    if number != number.to_integral_value() or number > _MAX_AMOUNT:
         raise PaymanError(
             code, reference=ref, info=f"The amount {value} is not a whole rial amount."
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -22,7 +22,8 @@ from pishkhan.tenants import billing
 
 from . import limits, mandates, sandbox
 from .errors import PaymanError, invalid
-from .merchants import Merchant, MerchantDirectory
+from .merchants import CacheMiss, Merchant, MerchantDirectory
+from .pgpay import PgPayer
 from .schemas import (
     as_utc,
     epoch_ms,
@@ -65,6 +66,8 @@ class PaymanService:
         self.merchants = MerchantDirectory(runtime.db)
         self.signer = TokenSigner(runtime.settings.token_secret or "pishkhan-dev-secret")
         self.started_ms = runtime.clock.millis()
+        # PostgreSQL: pays run as one call of payman_pay on the event loop (payments.pay_async).
+        self.pg_payer = PgPayer.for_engine(runtime.db.engine) if runtime.db.is_postgres else None
 
     # -- authentication ------------------------------------------------------------------
 
@@ -100,6 +103,35 @@ class PaymanService:
         token_required: bool = True,
     ) -> Merchant:
         """The merchant behind the bearer token and App-key; required headers checked."""
+        merchants = self.merchants
+        return self._authenticate(
+            headers, required, token_required, merchants.by_customer, merchants.by_app_key
+        )
+
+    def authenticate_cached(self, headers: Mapping[str, str]) -> Merchant | None:
+        """:meth:`authenticate` (no required headers, token required) answered from the merchant
+        cache alone, so it may run on the event loop: ``None`` when that would need the
+        database (the caller then runs :meth:`authenticate` in the threadpool)."""
+        cached = self.merchants.cached
+        try:
+            return self._authenticate(
+                headers,
+                (),
+                True,
+                lambda customer_id: cached("_by_customer", customer_id),
+                lambda app_key: cached("_by_app_key", app_key),
+            )
+        except CacheMiss:
+            return None
+
+    def _authenticate(
+        self,
+        headers: Mapping[str, str],
+        required: tuple[str, ...],
+        token_required: bool,
+        by_customer: Callable[[int], Merchant | None],
+        by_app_key: Callable[[str], Merchant | None],
+    ) -> Merchant:
         auth = headers.get("authorization", "").strip()
         merchant: Merchant | None = None
         if auth or token_required:
@@ -109,13 +141,13 @@ class PaymanService:
             claims = self.signer.verify(token, self.rt.clock.timestamp())
             if claims is None:
                 raise PaymanError("2069", reference="Authorization")
-            merchant = self.merchants.by_customer(claims.customer_id)
+            merchant = by_customer(claims.customer_id)
             if merchant is None or merchant.generation != claims.generation:
                 raise PaymanError("2069", reference="Authorization")
         app_key = headers.get("app-key", "").strip()
         if not app_key:
             raise PaymanError("2068", reference="App-Key")
-        by_key = self.merchants.by_app_key(app_key)
+        by_key = by_app_key(app_key)
         if by_key is None:
             raise PaymanError("2002", reference="App-Key")
         if merchant is not None and by_key.customer_id != merchant.customer_id:
