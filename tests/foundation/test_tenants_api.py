@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import select
 
 from pishkhan.core.ids import verify_secret
+from pishkhan.tenants import service
 from pishkhan.tenants.tables import (
     jibit_credentials,
     payman_clients,
@@ -200,6 +201,28 @@ def test_duplicate_pendar_code_is_409(admin: Any, make_customer: Make) -> None:
     )
     assert r.status_code == 409
     assert admin.get(f"{V1}/customers/two").status_code == 404
+
+
+def test_generated_codes_are_drawn_again_on_a_clash(
+    admin: Any, make_customer: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generated Pendar customer codes (4 digits) and Paystar application ids (6) are short:
+    one that another customer holds is drawn again, never answered as a conflict."""
+    first = make_customer("first", pendar_customer_code="4321")
+    taken_app = first["secrets"]["paystar"]["application_id"]
+    draws = {4: ["4321", "8765"], 6: [taken_app, "246810"]}
+    real = service.new_digits
+
+    def scripted(n: int) -> str:
+        return draws[n].pop(0) if draws.get(n) else real(n)
+
+    monkeypatch.setattr(service, "new_digits", scripted)
+    second = admin.post(f"{V1}/customers", json={"name": "Second", "slug": "second"})
+    assert second.status_code == 201, second.text
+    secrets = second.json()["secrets"]
+    assert secrets["pendar"]["customer_code"] == "8765"
+    assert secrets["paystar"]["application_id"] == "246810"
+    assert draws == {4: [], 6: []}
 
 
 INVALID_CREATE_BODIES: list[Any] = [

@@ -7,9 +7,10 @@ its audit entry commit together or not at all.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -104,22 +105,21 @@ def create_customer(conn: Connection, clock: Clock, req: NewCustomer) -> dict[st
     )
     shown["jibit"] = {"apiKey": jibit_api_key, "secretKey": jibit_secret}
 
-    application_id = new_digits(6)
     access_password = new_secret(18)
     refresh_token = new_secret(32)
-    _insert_unique(
+    application_id = _insert_drawn(
         conn,
         paystar_applications,
         "Paystar application_id",
+        lambda: {"application_id": new_digits(6)},
         customer_id=customer_id,
-        application_id=application_id,
         access_password_hash=hash_secret(access_password),
         refresh_token_hash=hash_secret(refresh_token),
         allowed_ips=list(req.paystar_allowed_ips),
         status="active",
         services=list(PAYSTAR_SERVICES),
         rotated_at=now,
-    )
+    )["application_id"]
     shown["paystar"] = {
         "application_id": application_id,
         "access_password": access_password,
@@ -181,21 +181,22 @@ def _create_pendar(
         public_pem, private_pem, private_xml = rsa_keys.generate_key_pair()
         shown["private_key_pem"] = private_pem
         shown["private_key_xml"] = private_xml
-    code = req.pendar_customer_code or new_digits(4)
     license_number = req.pendar_license_number or new_digits(6)
     report_key = new_secret(24)
-    _insert_unique(
+    given = req.pendar_customer_code
+    code = _insert_drawn(
         conn,
         pendar_accounts,
         "Pendar customer code",
+        lambda: {"customer_code": given or new_digits(4)},
+        attempts=1 if given else DRAWS,
         customer_id=customer_id,
-        customer_code=code,
         license_number=license_number,
         public_key_pem=public_pem,
         report_key_hash=hash_secret(report_key),
         settings={},
         rotated_at=now,
-    )
+    )["customer_code"]
     shown.update(
         {
             "customer_code": code,
@@ -214,6 +215,35 @@ def _insert_unique(conn: Connection, table: Any, what: str, **values: Any) -> No
             conn.execute(insert(table).values(**values))
     except IntegrityError as exc:
         raise Conflict(f"{what} is already in use") from exc
+
+
+#: Draws of a generated short code (a 4-digit Pendar customer code, a 6-digit Paystar
+#: application id) before a clash with existing customers is reported as a conflict.
+DRAWS: Final = 32
+
+
+def _insert_drawn(
+    conn: Connection,
+    table: Any,
+    what: str,
+    draw: Callable[[], dict[str, Any]],
+    *,
+    attempts: int = DRAWS,
+    **values: Any,
+) -> dict[str, Any]:
+    """Insert with values from ``draw()``, drawn again while they clash with a unique key
+    (generated codes are short); returns the drawn values that were inserted."""
+    for attempt in range(attempts):
+        drawn = draw()
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table).values(**values, **drawn))
+        except IntegrityError as exc:
+            if attempt == attempts - 1:
+                raise Conflict(f"{what} is already in use") from exc
+            continue
+        return drawn
+    raise AssertionError("unreachable: attempts >= 1")
 
 
 def resolve_customer_id(conn: Connection, ref: str) -> int:
