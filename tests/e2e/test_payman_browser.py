@@ -45,7 +45,9 @@ class Page:
     def __init__(self, ws_url: str) -> None:
         from websockets.sync.client import connect
 
-        self.ws = connect(ws_url, max_size=None, open_timeout=20)
+        # Entered as a context manager (what websockets expects of its sync client).
+        self._connection = connect(ws_url, max_size=None, open_timeout=20)
+        self.ws = self._connection.__enter__()
         self.next_id = 0
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
@@ -77,7 +79,7 @@ class Page:
         raise AssertionError(f"timed out waiting for {predicate}: at {self.eval('location.href')}")
 
     def close(self) -> None:
-        self.ws.close()
+        self._connection.__exit__(None, None, None)
 
 
 @pytest.fixture
