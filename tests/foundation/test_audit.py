@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from pishkhan.cli import main
 from pishkhan.core import audit
@@ -180,3 +181,66 @@ def test_concurrent_appends_never_fork_the_chain(runtime: Runtime) -> None:
     with runtime.db.read() as conn:
         prevs = list(conn.execute(select(audit_log.c.prev_hash)).scalars())
     assert len(set(prevs)) == len(prevs)  # no two entries claim the same predecessor
+
+
+def test_chain_survives_the_hash_index_migration(empty_db_url: str) -> None:
+    """0007 drops ``uq_audit_log_hash`` (no query needs it): the entries, their ids and the
+    chain are kept, ``prev_hash`` stays unique, and the chain goes on after it."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from pishkhan.core import migrate
+    from pishkhan.core.clock import Clock
+    from pishkhan.core.db import Database
+
+    db = Database(empty_db_url)
+    log = audit.AuditLog(Clock())
+
+    def append(n: int, prefix: str) -> None:
+        for i in range(n):
+            with db.write() as conn:
+                log.append(conn, actor="test", action=f"{prefix}.{i}", subject="s", data={"i": i})
+
+    def unique_columns() -> set[tuple[str, ...]]:
+        found = inspect(db.engine).get_unique_constraints("audit_log")
+        return {tuple(u["column_names"]) for u in found}
+
+    def chain() -> audit.VerifyResult:
+        with db.read() as conn:
+            return audit.verify(conn)
+
+    try:
+        migrate.upgrade(db, "0006_payman_pay")
+        assert ("hash",) in unique_columns()
+        append(4, "before")
+        before = chain()
+        assert before.ok and before.entries == 4
+        migrate.upgrade(db)
+        assert unique_columns() == {("prev_hash",)}
+        after = chain()
+        assert after.ok and after.entries == 4 and after.head == before.head
+        append(2, "after")
+        assert chain().ok and chain().entries == 6
+        with db.read() as conn:
+            prev = conn.execute(select(audit_log.c.prev_hash).order_by(audit_log.c.id)).first()
+        assert prev is not None
+        with pytest.raises(IntegrityError), db.write() as conn:  # a fork is still refused
+            conn.execute(
+                audit_log.insert().values(
+                    at=Clock().now_utc(),
+                    actor="x",
+                    action="fork",
+                    subject="s",
+                    data={},
+                    prev_hash=prev[0],
+                    hash="f" * 64,
+                )
+            )
+        cfg = migrate._config(db)
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006_payman_pay")
+        assert ("hash",) in unique_columns()
+        assert chain().ok and chain().entries == 6
+    finally:
+        db.dispose()

@@ -16,7 +16,9 @@ audit_log = Table(
     Column("subject", String(200), nullable=False),
     Column("data", JSONType, nullable=False),
     Column("prev_hash", String(64), nullable=False, unique=True),
-    Column("hash", String(64), nullable=False, unique=True),
+    # Not unique-indexed (migration 0007): no query looks an entry up by its hash, and the
+    # unique ``prev_hash`` already keeps the chain from forking.
+    Column("hash", String(64), nullable=False),
 )
 
 # Small key/value store for sandbox-wide state every process must agree on (the clock,

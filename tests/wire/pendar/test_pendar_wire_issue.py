@@ -15,7 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import func, select
 
 from pendar.support import ALI, APPROVAL_PROFILE, MARYAM, csr_for, self_signed
-from pishkhan.providers.pendar.tables import pendar_certificates
+from pishkhan.providers.pendar.tables import pendar_certificates, pendar_payments
 
 
 def _credit(customer: Any) -> int:
@@ -129,6 +129,19 @@ def test_issue_errors_do_not_charge_or_issue(customer: Any, runtime: Any) -> Non
     )
     paid = customer.issue(tc, payment_id="P-2")
     assert paid["PaymentStatus"] == "PaidByPaymentId" and _credit(customer) == 10
+    # the payment points at the certificate it paid for (the insert's new id)
+    with runtime.db.read() as conn:
+        cert_id = conn.execute(
+            select(pendar_certificates.c.id).where(pendar_certificates.c.payment_id == "P-2")
+        ).scalar_one()
+        assert (
+            conn.execute(
+                select(pendar_payments.c.certificate_id).where(
+                    pendar_payments.c.payment_id == "P-2"
+                )
+            ).scalar_one()
+            == cert_id
+        )
     other = customer.register(MARYAM)
     assert err(customer.issue_body(other, payment_id="P-2"))[0] == 1201  # used once
 

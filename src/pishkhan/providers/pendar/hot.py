@@ -158,14 +158,18 @@ ACTIVE_CERTIFICATE: Final = DriverSQL(
     "WHERE national_code = :nc AND ca_name = :ca AND subject_dn = :dn "
     "AND status = 'Issued' AND not_after > :now LIMIT 1"
 )
-INSERT_CERTIFICATE: Final = DriverSQL(
+_INSERT_CERTIFICATE_TEXT: Final = (
     "INSERT INTO pendar_certificates (ca_id, serial, registration_id, customer_id, ca_name, "
     "profile_name, national_code, subject_dn, cn, der, csr, fingerprint, not_before, not_after, "
     "status, issued_at, price, payment_id) VALUES (:ca_id, :serial, :registration_id, "
     ":customer_id, :ca_name, :profile_name, :national_code, :subject_dn, :cn, :der, :csr, "
-    ":fingerprint, :not_before, :not_after, 'Issued', :issued_at, :price, :payment_id) "
-    "RETURNING id"
+    ":fingerprint, :not_before, :not_after, 'Issued', :issued_at, :price, :payment_id)"
 )
+#: PostgreSQL: the new id comes back with ``RETURNING``.
+INSERT_CERTIFICATE: Final = DriverSQL(_INSERT_CERTIFICATE_TEXT + " RETURNING id")
+#: SQLite: the new id is the cursor's ``lastrowid`` (the table's INTEGER PRIMARY KEY is the
+#: rowid); without ``RETURNING`` the statement completes in its one step.
+INSERT_CERTIFICATE_SQLITE: Final = DriverSQL(_INSERT_CERTIFICATE_TEXT)
 
 
 @dataclass(frozen=True)
@@ -233,8 +237,10 @@ def insert_certificate(conn: Connection, postgres: bool, values: dict[str, Any])
     params = dict(values)
     for key in ("not_before", "not_after", "issued_at"):
         params[key] = db_time(postgres, params[key])
-    row = INSERT_CERTIFICATE.run(conn, params).fetchone()
-    return int(row[0])
+    if postgres:
+        row = INSERT_CERTIFICATE.run(conn, params).fetchone()
+        return int(row[0])
+    return int(INSERT_CERTIFICATE_SQLITE.run(conn, params).lastrowid)
 
 
 # -- batched issuance transactions (SQLite) -------------------------------------------------------
