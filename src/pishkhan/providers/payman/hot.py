@@ -15,10 +15,8 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from pishkhan.web.asgi import header_map, read_body
+from pishkhan.web.asgi import header_map, read_body, send_json
 from pishkhan.web.openapi import ApiRoute, Op
-
-_JSON_TYPE = (b"content-type", b"application/json")
 
 #: ``(headers, body) -> (status, JSON bytes)``; headers as :func:`header_map` gives them.
 Handler = Callable[[dict[str, str], bytes], Awaitable[tuple[int, bytes]]]
@@ -44,14 +42,7 @@ class JsonRoute(ApiRoute):
             await super().handle(scope, receive, send)
             return
         status, body = await self.handler(header_map(scope), await read_body(receive))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-length", str(len(body)).encode()), _JSON_TYPE],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, body)
 
 
 __all__ = ["JsonRoute"]

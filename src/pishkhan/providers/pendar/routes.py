@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from pishkhan import __version__
 from pishkhan.core.db import is_busy
 from pishkhan.runtime import Runtime
-from pishkhan.web.asgi import read_body
+from pishkhan.web.asgi import read_body, send_json
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import ca as ca_mod
@@ -134,7 +134,7 @@ def error_body(method: Method, exc: PendarError) -> dict[str, Any]:
     return body
 
 
-_JSON_TYPE: Final = (b"content-type", b"application/json; charset=utf-8")
+_JSON_TYPE: Final = b"application/json; charset=utf-8"
 
 
 def _fields(scope: Scope, body: bytes) -> dict[str, Any] | None:
@@ -176,7 +176,7 @@ class MethodRoute(Route):
     def __init__(self, path: str, serve: Serve, *, methods: list[str]) -> None:
         async def endpoint(request: Request) -> Response:
             status, body = await serve(request.scope, request.receive)
-            return Response(body, status, media_type="application/json; charset=utf-8")
+            return Response(body, status, media_type=_JSON_TYPE.decode())
 
         super().__init__(path, endpoint, methods=methods, name="pendar_api")
         self.serve = serve
@@ -186,14 +186,7 @@ class MethodRoute(Route):
             await super().handle(scope, receive, send)
             return
         status, body = await self.serve(scope, receive)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, body, _JSON_TYPE)
 
 
 def build(runtime: Runtime) -> list[BaseRoute]:
