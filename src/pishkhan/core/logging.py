@@ -22,8 +22,19 @@ _MOBILE = re.compile(r"(?<!\d)(\+98|0098|98|0)?(9\d{2})(\d{4})(\d{3})(?!\d)")
 _NATIONAL_CODE = re.compile(r"(?<!\d)(\d{3})(\d{4})(\d{3})(?!\d)")
 
 
+# Every pattern above has four digits in a row: text without them has nothing to mask (one
+# quick scan instead of five slow ones; most log lines, access log lines included, have none).
+_FOUR_DIGITS = re.compile(r"\d\d\d\d")
+
+
 def mask_pii(text: str) -> str:
     """Mask card numbers, IBANs, mobile numbers and national codes in free text."""
+    if _FOUR_DIGITS.search(text) is None:
+        return text
+    return _mask(text)
+
+
+def _mask(text: str) -> str:
     text = _IBAN.sub(lambda m: f"IR{m.group(1)}{'*' * 18}{m.group(3)}", text)
     text = _CARD.sub(lambda m: f"{m.group(1)}******{m.group(3)}", text)
     text = _CARD_DASHED.sub(lambda m: f"{m.group(1)}-{m.group(2)}**-****-{m.group(3)}", text)
@@ -37,7 +48,6 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -48,13 +58,17 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         line = mask_pii(orjson.dumps(entry, default=str).decode())
+        # The time and the request id are put in front after masking. The time is ours (and its
+        # year alone would send every line through the slow masking); the request id is an
+        # opaque token (the middleware only accepts ids that masking leaves alone), kept out of
+        # masking so that a generated hex id with a run of digits still matches the
+        # X-Request-ID header.
+        ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        head = '{"ts":"' + ts + '",'
         rid = request_id_var.get()
         if rid:
-            # The request id is an opaque token (the middleware only accepts ids that masking
-            # leaves alone): kept out of masking so that a generated hex id with a run of
-            # digits still matches the X-Request-ID header.
-            line = '{"request_id":' + orjson.dumps(rid).decode() + "," + line[1:]
-        return line
+            head += '"request_id":' + orjson.dumps(rid).decode() + ","
+        return head + line[1:]
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:

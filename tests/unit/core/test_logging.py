@@ -7,9 +7,12 @@ import json
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pishkhan.core.logging import (
     JsonFormatter,
+    _mask,
     configure_logging,
     log_event,
     mask_pii,
@@ -97,3 +100,38 @@ def test_configure_logging_writes_json_lines_to_stream() -> None:
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1
     assert json.loads(lines[0])["mobile"] == "0912****567"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789۰۱۲۳۴۵۶۷۸۹", min_size=1, max_size=26),
+            st.sampled_from(["IR", "ir", "+98", "-", " ", ".", "x", '"', "/"]),
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_mask_pii_quick_check_changes_nothing(text: str) -> None:
+    """The four-digit pre-check only skips text that the full masking leaves alone."""
+    assert mask_pii(text) == _mask(text)
+
+
+def test_persian_digit_national_code_is_masked() -> None:
+    assert mask_pii("nc ۰۰۱۲۳۴۵۶۷۸") == "nc ۰۰۱****۶۷۸"
+
+
+def test_log_line_time_first_and_fields_masked() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    token = request_id_var.set("req-1")
+    try:
+        log_event(logging.getLogger("pishkhan.test"), "lookup", card="6037991234567890", n=7)
+    finally:
+        request_id_var.reset(token)
+    line = stream.getvalue().strip()
+    assert line.startswith('{"ts":"')
+    entry = json.loads(line)
+    assert entry["request_id"] == "req-1"
+    assert entry["card"] == "603799******7890"
+    assert entry["n"] == 7 and entry["msg"] == "lookup" and entry["level"] == "info"
