@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from pishkhan.core.db import HOT_BUSY_TIMEOUT_MS, Database, DriverSQL, is_busy
 from pishkhan.core.tables import sandbox_state
@@ -111,3 +113,39 @@ def test_dispose_closes_hot_connections(db: Database) -> None:
     with db.hot_write() as conn2:  # the engine is usable after dispose
         _put(db, conn2, "hot.after_dispose")
     assert "hot.after_dispose" in _keys(db)
+
+
+def test_wal_is_reset_under_a_steady_write_load(db: Database) -> None:
+    """The passive checkpoint alone never lets a busy writer start the WAL over: past the reset
+    size the checkpoint thread empties the file while writes go on, and no write is lost."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite WAL")
+    limit = db.wal_reset_bytes = 256 * 1024
+    wal = f"{make_url(db.url).database}-wal"
+    written = 0
+    grown = emptied = False
+    deadline = time.monotonic() + 30  # a bound: resets come within a few checkpoint periods
+    while not (emptied and db.wal_resets >= 2) and time.monotonic() < deadline:
+        keys = [f"wal.{written + i}" for i in range(20)]
+        try:  # a steady load: one small transaction after another
+            with db.hot_write() as conn:
+                for key in keys:
+                    _put(db, conn, key)
+        except Exception as exc:
+            # the reset holds the writer's lock longer than a hot transaction waits: such a
+            # transaction is run again on an ordinary connection (as group commit does)
+            assert is_busy(exc)
+            with db.write() as conn:
+                for key in keys:
+                    _put(db, conn, key)
+        written += len(keys)
+        size = os.stat(wal).st_size
+        grown = grown or size > limit
+        emptied = emptied or (grown and size < limit)
+    assert db.wal_resets >= 2
+    assert grown and emptied  # past the limit, then started over while the load went on
+    with db.read() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM sandbox_state WHERE key LIKE 'wal.%'")
+        ).scalar_one()
+    assert count == written

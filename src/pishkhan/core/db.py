@@ -13,6 +13,7 @@ pool checkout per call) and :class:`DriverSQL` (pre-written SQL run on the DBAPI
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -33,6 +34,13 @@ from sqlalchemy.pool import NullPool
 HOT_BUSY_TIMEOUT_MS: Final = 20
 #: How often the WAL is checkpointed in the background when hot connections are in use.
 CHECKPOINT_INTERVAL_S: Final = 0.5
+#: WAL size past which the background checkpoint also resets the log (see
+#: ``Database._checkpoint_loop``): under a steady write load the passive checkpoint never
+#: catches up with the writers, and without a reset the WAL file would grow for as long as the
+#: load lasts.
+WAL_RESET_BYTES: Final = 64 * 1024 * 1024
+#: How long the resetting checkpoint waits for the writer's lock and for readers, at most.
+WAL_RESET_WAIT_S: Final = 1.0
 
 log = logging.getLogger("pishkhan.db")
 
@@ -97,6 +105,9 @@ class Database:
         self._path = parsed.database or ""
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
+        self.wal_reset_bytes = WAL_RESET_BYTES
+        #: WAL resets done by the background checkpoint (for tests and metrics).
+        self.wal_resets = 0
         if self.dialect == "sqlite":
             _install_sqlite_pragmas(self.engine)
 
@@ -175,13 +186,27 @@ class Database:
 
     def _checkpoint_loop(self) -> None:
         """Move the WAL into the database file every half second (PASSIVE: it never blocks a reader
-        or a writer), off the event loop; hot connections do not checkpoint themselves."""
+        or a writer), off the event loop; hot connections do not checkpoint themselves.
+
+        A writer starts the WAL file over only when every frame in it has been checkpointed,
+        which under a steady load never happens between two commits: past
+        :data:`WAL_RESET_BYTES` the loop runs a TRUNCATE checkpoint, which waits (up to
+        :data:`WAL_RESET_WAIT_S`) for the writer's lock and for readers, copies the few frames
+        the passive one left, and empties the file. Writers wait meanwhile (a hot transaction
+        that gives up goes to the threadpool, as on any lock); readers do not."""
         conn: sqlite3.Connection | None = None
+        wal = self._path + "-wal"
         while not self._stop.wait(CHECKPOINT_INTERVAL_S):
             try:
                 if conn is None:
-                    conn = sqlite3.connect(self._path, isolation_level=None)
+                    conn = sqlite3.connect(
+                        self._path, isolation_level=None, timeout=WAL_RESET_WAIT_S
+                    )
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if _file_size(wal) > self.wal_reset_bytes:
+                    busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                    if not busy:
+                        self.wal_resets += 1
             except sqlite3.Error as exc:
                 log.warning("WAL checkpoint failed: %s", exc)
                 if conn is not None:
@@ -204,6 +229,13 @@ class Database:
             with suppress(Exception):
                 conn.close()
         self.engine.dispose()
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 class _HotTransaction:
