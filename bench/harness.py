@@ -9,7 +9,10 @@ One run of a scenario:
 3. calls the scenario's ``build`` (prepare state through the admin API, return the requests),
    probes the first request once;
 4. warms both up, then for each round measures the baseline and the subject back to back
-   (alternating the order between rounds);
+   (alternating the order between rounds). A ``once`` scenario (stateful requests, each sent
+   at most once) gets no warm-up of pishkhan, and its ``build`` prepares the requests of
+   every round in one list (``ctx.options["rounds"]``): round *i* sends the *i*-th of
+   ``rounds`` contiguous, equal slices (``round_slices``);
 5. stops both servers by the PIDs it started and writes a result record (JSON).
 """
 
@@ -32,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -61,6 +64,7 @@ RESULT_SCHEMA = 1
 BASELINE_HEALTH_PATH = "/health"
 
 Log = Callable[[str], None]
+T = TypeVar("T")
 
 
 def default_log(message: str) -> None:
@@ -480,6 +484,14 @@ class RunResult:
     baseline_rounds: list[Measurement] = field(default_factory=list)
     verify_error: str | None = None
 
+    @property
+    def per_round(self) -> int:
+        """Requests each round's load run is given: a ``once`` scenario's slice (see
+        ``round_slices``), else the whole list (cycled through)."""
+        if self.scenario.once:
+            return len(self.requests) // self.options.rounds
+        return len(self.requests)
+
     def _clean(self, m: Measurement | None) -> bool:
         share = None if m is None else m.other_cpu_share
         return share is None or share <= self.options.quiet
@@ -562,6 +574,8 @@ class RunResult:
             "cpu_plan": self.plan.to_dict(),
             "requests": {
                 "distinct": len(self.requests),
+                "once": scenario.once,
+                "per_round": self.per_round,
                 "first": f"{first.method} {first.path}",
                 "expect_status": sorted(scenario.expect_status),
             },
@@ -721,6 +735,21 @@ def run_command(baseline: CommandBaseline, ctx: BaselineContext, log: Log) -> Me
 # The run
 
 
+def round_slices(items: Sequence[T], rounds: int) -> list[tuple[T, ...]]:
+    """``rounds`` contiguous, disjoint slices of equal size, in order; the remainder
+    (``len(items) % rounds`` items at the end) is dropped. A ``once`` scenario's round *i*
+    sends slice *i*, so no request is sent twice over the run."""
+    if rounds < 1:
+        raise HarnessError(f"rounds must be positive, not {rounds}")
+    size = len(items) // rounds
+    if size == 0:
+        raise ScenarioError(
+            f"{len(items)} request(s) cannot be split into {rounds} rounds: build() must "
+            "prepare the requests of every round (ctx.options['rounds'])"
+        )
+    return [tuple(items[i * size : (i + 1) * size]) for i in range(rounds)]
+
+
 def _probe(client: httpx.Client, req: Request, expect: frozenset[int], what: str) -> None:
     response = client.request(req.method, req.path, headers=dict(req.headers), content=req.body)
     if response.status_code not in expect:
@@ -736,11 +765,6 @@ def run_scenario(
     loadgen: LoadGenerator,
     log: Log = default_log,
 ) -> RunResult:
-    if scenario.once and options.rounds > 1:
-        raise HarnessError(
-            f"{scenario.name} sends each request once (once=True): run it with --rounds 1 "
-            "and repeat the whole run instead"
-        )
     plan = plan_cpus(options.workers, pin=options.pin)
     threads = options.threads or (len(plan.load) if plan.load else 1)
     threads = max(1, min(threads, options.connections))
@@ -844,6 +868,16 @@ def _run(
         raise ScenarioError(f"{scenario.name}: build() returned no requests")
     if scenario.probe and not scenario.once:
         _probe(ctx.client, requests[0], scenario.expect_status, scenario.name)
+    if scenario.once:
+        # each round sends its own slice, each request at most once
+        slices = round_slices(requests, options.rounds)
+        log(
+            f"{len(requests)} requests prepared: {options.rounds} round(s) of {len(slices[0])}"
+            f" (each sent at most once), {len(requests) - options.rounds * len(slices[0])}"
+            " left over"
+        )
+    else:
+        slices = [requests] * options.rounds  # every round cycles through the whole list
 
     subject_spec = LoadSpec(
         port=port,
@@ -907,7 +941,8 @@ def _run(
         return None
 
     if options.warmup > 0:
-        log(f"warm-up {options.warmup:g} s")
+        only = " (baseline only: pishkhan's requests are sent once)" if scenario.once else ""
+        log(f"warm-up {options.warmup:g} s{only}")
         if baseline_spec is not None:
             loadgen.run(replace(baseline_spec, duration=options.warmup), plan.load)
         if not scenario.once:
@@ -918,7 +953,7 @@ def _run(
         order = ("baseline", "subject") if index % 2 == 0 else ("subject", "baseline")
         for which in order:
             if which == "subject":
-                m = load(subject_spec, subject_proc)
+                m = load(replace(subject_spec, requests=slices[index]), subject_proc)
                 result.subject_rounds.append(m)
             else:
                 b = measure_baseline()

@@ -378,7 +378,8 @@ class Scenario:
     probe: bool = True
     # stateful requests: send each request of the list at most once (the list is split
     # between the load threads; the run ends when all are answered or at the duration).
-    # Implies no probe, no warm-up of pishkhan and a single round; build enough requests.
+    # Implies no probe and no warm-up of pishkhan; with --rounds N, build prepares N rounds'
+    # worth (ctx.options["rounds"]) and round i sends the i-th of N equal slices.
     once: bool = False
     # called after the last measurement while pishkhan still runs (e.g. read the usage
     # ledger through the admin API); raise ScenarioError to mark the run invalid, with the

@@ -12,12 +12,15 @@ Preparation (untimed, through the public surfaces and the admin API only):
   on the bank consent page over HTTP (sign in, approve: the same forms a browser posts) and
   activated (``GET /v1/payman/getId``);
 - the requests: distinct pays (unique ``trace_id``), round-robin over the mandates so that
-  neighbouring requests lock different mandate rows and no mandate nears its limits
-  (1000 pays a day, 31,000 a month, 1,000,000 rials per pay).
+  neighbouring requests lock different mandate rows and no mandate exceeds its limits
+  (1000 pays a day, 31,000 a month, 1,000,000 rials per pay): ``PAYS`` per round, fewer per
+  round when ``--rounds`` would otherwise prepare more than the mandates' daily count.
 
 Every pay consumes state (a trace id is claimed once; a repeat answers 2049), so the scenario
-sets ``once=True``: each request is sent at most once, pishkhan gets no warm-up and a run has
-one round (repeat whole runs to see the spread).
+sets ``once=True``: each request is sent at most once and pishkhan gets no warm-up (the
+pgbench baseline has none either). With ``--rounds N`` ``build`` prepares N rounds' worth of
+pays in one list and the harness gives round *i* the *i*-th of N equal, disjoint slices; a pay
+refused for a repeat or a limit answers a non-200 status, which invalidates the run.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from pishkhan.iran import build_iban, payman_banks
 from pishkhan.world.layouts import account_digits, format_deposit_number, national_code_from_body
 
 MANDATES = 400
-PAYS = 80_000  # distinct pays prepared: 200 per mandate, more than a 10 s run sends
+PAYS = 80_000  # distinct pays prepared per round: 200 per mandate, more than a 10 s run sends
+DAILY_PAYS = 1000  # each mandate's contract: pays a day (all rounds run on the same sandbox day)
 AMOUNT = 10_000  # rials per pay
 BALANCE = 10**12  # rials per deposit
 REDIRECT = "https://merchant.bench/payman/back"
@@ -119,7 +123,7 @@ def _mandate(
                 "permission_ids": [1],
                 "contract": {
                     "expiration_date": (start + timedelta(days=300)).isoformat(),
-                    "max_daily_transaction_count": 1000,
+                    "max_daily_transaction_count": DAILY_PAYS,
                     "max_monthly_transaction_count": 31_000,
                     "max_transaction_amount": 1_000_000,
                     "daily_max_transaction_amount": 1_000_000_000,
@@ -163,8 +167,16 @@ def _mandate(
         return str(r.json()["payman_id"])
 
 
+def pays_per_round(rounds: int) -> int:
+    """``PAYS``, or fewer so that all rounds together stay within the mandates' daily count."""
+    return min(PAYS, MANDATES * DAILY_PAYS // rounds)
+
+
 def build(ctx: ScenarioContext) -> Sequence[Request]:
-    count = PAYS
+    """Mandates for ``MANDATES`` people, then ``pays_per_round(rounds)`` distinct pays for
+    every round in one list (the harness sends round *i* the *i*-th slice)."""
+    rounds = int(ctx.options.get("rounds") or 1)
+    count = pays_per_round(rounds) * rounds
     now = datetime.now(TEHRAN)
     ten = now.replace(hour=10, minute=0, second=0, microsecond=0)
     ctx.admin("POST", "clock/offset", {"seconds": (ten - now).total_seconds()})

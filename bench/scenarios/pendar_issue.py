@@ -8,8 +8,10 @@ with the customer's key there: client signing is excluded from the server's time
 answers its errors with HTTP 200, so the status check alone cannot catch a refused issuance:
 ``verify`` (run by the harness after the measurement, before the server stops) reads the
 customer's usage and fails the run if any issuance was refused or more certificates were issued
-than requests were prepared. The request list is consumed once, so the scenario measures one round
-without warm-up; repeat the run for more samples (``--rounds``/``--warmup`` are refused).
+than requests were prepared. Every request is sent at most once (``once=True``): with ``--rounds N``
+``build`` prepares N rounds' worth in one list and the harness gives round *i* the *i*-th of N
+equal slices. pishkhan gets no warm-up (it would consume tracking codes) and the baseline, timed
+in-process, has none either, so ``--warmup`` is accepted but changes nothing here.
 """
 
 from __future__ import annotations
@@ -233,17 +235,16 @@ def _signing_rate() -> float:
 
 
 def build(ctx: ScenarioContext) -> Sequence[Request]:
+    """Register one applicant per request for every round (``per_round * rounds``; the
+    harness sends round *i* the *i*-th slice) and sign the issuance requests."""
     options = ctx.options
-    if int(options.get("rounds") or 1) > 1 or float(options.get("warmup") or 0) > 0:
-        raise ScenarioError(
-            "pendar_issue consumes one tracking code per request: run it with --rounds 1 "
-            "--warmup 0 (the defaults) and repeat the run for more samples"
-        )
+    rounds = int(options.get("rounds") or 1)
     duration = float(options.get("duration") or DURATION)
-    count = math.ceil(_signing_rate() * SAFETY * duration) + 64
+    per_round = math.ceil(_signing_rate() * SAFETY * duration) + 64
     bound = options.get("max_requests")
     if bound:
-        count = min(count, int(bound) + 1)
+        per_round = min(per_round, int(bound) + 1)
+    count = per_round * rounds
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     public_pem = (
@@ -311,7 +312,7 @@ def build(ctx: ScenarioContext) -> Sequence[Request]:
 def verify(ctx: ScenarioContext) -> None:
     """After the last measurement (the server still runs): fail the run when the server
     refused any issuance (Pendar answers errors with HTTP 200) or issued more certificates
-    than requests were prepared."""
+    than requests were prepared (over all rounds)."""
     slug = str(ctx.state["slug"])
     prepared = int(ctx.state["prepared"])
     answer = ctx.client.get(
@@ -347,7 +348,7 @@ SCENARIO = Scenario(
     connections=16,
     duration=DURATION,
     warmup=0.0,
-    probe=False,
+    once=True,  # each request consumes its tracking code: send it at most once (no probe)
     startup_timeout=180.0,
     verify=verify,
     env={"PISHKHAN_PENDAR_CA_KEY": "rsa-2048"},

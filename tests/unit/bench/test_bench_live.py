@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,14 +15,16 @@ from bench.harness import (
     REPO_ROOT,
     CpuSampler,
     ManagedProcess,
+    RunOptions,
     ServerStartError,
     baseline_argv,
     free_port,
     plain_env,
+    run_scenario,
     wait_ready,
 )
-from bench.loadgen import LoadSpec, PythonLoadGen, Wrk
-from bench.scenario import Request
+from bench.loadgen import LoadGenerator, LoadSpec, PythonLoadGen, Wrk
+from bench.scenario import HEALTH_PATH, Measurement, Request, Scenario, ScenarioContext
 
 REQUESTS = (
     Request.get("/json?name=a"),
@@ -118,3 +120,55 @@ def test_a_server_that_dies_is_reported(tmp_path: Path) -> None:
     )
     with proc, pytest.raises(ServerStartError, match="boom"):
         wait_ready(proc, f"http://127.0.0.1:{free_port()}/health", 10.0)
+
+
+class Recording(LoadGenerator):
+    """The real load generator, remembering the requests of every pishkhan (once) run."""
+
+    def __init__(self, inner: LoadGenerator) -> None:
+        self.inner = inner
+        self.source, self.version = inner.source, inner.version
+        self.once_runs: list[tuple[Request, ...]] = []
+
+    def run(self, spec: LoadSpec, cpus: Sequence[int] | None) -> Measurement:
+        if spec.once:
+            self.once_runs.append(spec.requests)
+        return self.inner.run(spec, cpus)
+
+
+def test_a_once_scenario_sends_one_slice_per_round(tmp_path: Path) -> None:
+    """A real run: pishkhan and the baseline server, three alternating rounds; build()
+    prepares 3 x 40 + 2 distinct requests, each round sends its own 40 exactly once."""
+    prepared: list[int] = []
+
+    def build(ctx: ScenarioContext) -> list[Request]:
+        rounds = int(ctx.options["rounds"])
+        prepared.append(rounds)
+        return [Request.get(f"{HEALTH_PATH}?n={i}") for i in range(40 * rounds + 2)]
+
+    scenario = Scenario(name="once_probe", description="x", build=build, once=True, warmup=0)
+    options = RunOptions(
+        server="uvicorn",
+        workers=1,
+        connections=4,
+        threads=2,
+        duration=1,
+        warmup=0.5,
+        rounds=3,
+        max_requests=2000,
+    )
+    wrk = shutil.which("wrk")
+    loadgen = Recording(Wrk(wrk) if wrk else PythonLoadGen(sys.executable))
+    result = run_scenario(scenario, options, loadgen, log=lambda _m: None)
+
+    assert prepared == [3]
+    assert len(result.subject_rounds) == len(result.baseline_rounds) == 3
+    assert [m.count for m in result.subject_rounds] == [40, 40, 40]
+    assert all(m.valid and m.count_bounded for m in result.subject_rounds)
+    runs = loadgen.once_runs  # no warm-up of pishkhan: exactly the three rounds
+    assert [len(r) for r in runs] == [40, 40, 40]
+    assert [req for run in runs for req in run] == list(result.requests[:120])  # in order
+    assert len({req.path for run in runs for req in run}) == 120  # disjoint
+    record = result.record()
+    assert record["requests"]["distinct"] == 122 and record["requests"]["per_round"] == 40
+    assert record["ratio"] is not None and len(record["subject"]["rounds"]) == 3

@@ -19,6 +19,7 @@ from bench.harness import (
     median_round,
     plan_cpus,
     result_path,
+    round_slices,
 )
 from bench.loadgen import (
     LoadGenerator,
@@ -31,7 +32,7 @@ from bench.loadgen import (
     write_requests_file,
     wrk_lua,
 )
-from bench.scenario import Measurement, Request, Scenario, Target
+from bench.scenario import Measurement, Request, Scenario, ScenarioError, Target
 from bench.scenarios import load_scenarios
 
 WRK_STDOUT = """Running 10s test @ http://127.0.0.1:8000/_pishkhan/health
@@ -179,6 +180,38 @@ def test_median_round_and_ratio() -> None:
     for m in result.subject_rounds:
         m.other_cpu_share = 0.5
     assert result.rounds_used == [0, 1, 2] and result.noisy and result.record()["noisy"]
+
+
+def test_round_slices_are_contiguous_disjoint_and_equal() -> None:
+    items = list(range(11))
+    slices = round_slices(items, 3)
+    assert slices == [(0, 1, 2), (3, 4, 5), (6, 7, 8)]  # the remainder (9, 10) is dropped
+    assert round_slices(items, 1) == [tuple(items)]
+    assert round_slices(items, 11) == [(i,) for i in items]
+    with pytest.raises(ScenarioError, match="cannot be split into 12 rounds"):
+        round_slices(items, 12)  # a slice would be empty
+    with pytest.raises(HarnessError):
+        round_slices(items, 0)
+
+
+def test_record_says_how_many_requests_each_round_gets() -> None:
+    class Fake(LoadGenerator):
+        source = "wrk"
+
+    requests = tuple(Request.get(f"/{i}") for i in range(10))
+    options = RunOptions(server="uvicorn", workers=1, connections=8, duration=1, warmup=0, rounds=3)
+    plan = CpuPlan(None, None, "")
+    for once, per_round in ((True, 3), (False, 10)):
+        scenario = Scenario(name="x", description="x", once=once)
+        result = RunResult(scenario, options, Fake(), plan, 1, datetime.now(UTC), requests)
+        result.subject_rounds = [_m(100)] * 3
+        assert result.record()["requests"] == {
+            "distinct": 10,
+            "once": once,
+            "per_round": per_round,
+            "first": "GET /0",
+            "expect_status": [200],
+        }
 
 
 def test_registry_has_health() -> None:
