@@ -791,9 +791,9 @@ class IssueJob:
             csr = load_csr(csr_text)
             if csr is None:
                 raise PendarError(E.FAILED, "CSR نامعتبر است")
-            if not _csr_signature_ok(csr):
-                raise PendarError(E.FAILED, "امضای CSR نامعتبر است")
             public_key = csr.public_key()
+            if not _csr_signature_ok(csr, public_key):
+                raise PendarError(E.FAILED, "امضای CSR نامعتبر است")
             problem = ca_mod.check_key_policy(profile, public_key)
             if problem:
                 raise PendarError(E.FAILED, problem)
@@ -891,9 +891,9 @@ _PKCS1V15 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 
 
-def _csr_signature_ok(csr: x509.CertificateSigningRequest) -> bool:
-    """Proof of possession, including SHA-1 signed CSRs (as some mobile clients send)."""
-    key = csr.public_key()
+def _csr_signature_ok(csr: x509.CertificateSigningRequest, key: Any) -> bool:
+    """Proof of possession, including SHA-1 signed CSRs (as some mobile clients send);
+    ``key`` is ``csr.public_key()``."""
     if isinstance(key, rsa.RSAPublicKey) and csr.signature_algorithm_oid == _RSA_SHA256:
         # The common case, verified with the key directly (what ``is_signature_valid`` does for
         # it, at two thirds of the cost); a failure takes the general way below.
