@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from pishkhan.core.db import HOT_BUSY_TIMEOUT_MS, Database, DriverSQL, is_busy
+from pishkhan.core.db import HOT_BUSY_TIMEOUT_MS, Database, DriverSQL, driver_connection, is_busy
 from pishkhan.core.tables import sandbox_state
 
 _INSERT = DriverSQL("INSERT INTO sandbox_state (key, value, updated_at) VALUES (:key, :value, :at)")
@@ -113,6 +113,21 @@ def test_dispose_closes_hot_connections(db: Database) -> None:
     with db.hot_write() as conn2:  # the engine is usable after dispose
         _put(db, conn2, "hot.after_dispose")
     assert "hot.after_dispose" in _keys(db)
+
+
+def test_hot_read_reads_outside_any_transaction(db: Database) -> None:
+    """hot_read: on a SQLite file the kept connection, with no transaction left open (a
+    write right after it is not blocked); each read sees what was committed."""
+    select_value = DriverSQL("SELECT value FROM sandbox_state WHERE key = :key")
+    with db.hot_write() as conn:
+        _put(db, conn, "hot.read")
+    with db.hot_read() as conn:
+        assert select_value.run(conn, {"key": "hot.read"}).fetchone() is not None
+        if db.is_sqlite:
+            assert not driver_connection(conn).in_transaction
+    with db.hot_write() as conn:
+        _put(db, conn, "hot.read.after")
+    assert {"hot.read", "hot.read.after"} <= _keys(db)
 
 
 def test_wal_is_reset_under_a_steady_write_load(db: Database) -> None:

@@ -18,7 +18,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any, Final
 
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event
@@ -147,6 +147,15 @@ class Database:
         if not self.is_sqlite or self._memory:
             return self.write()
         return _HotTransaction(self, self._hot_connection())
+
+    def hot_read(self) -> AbstractContextManager[Connection]:
+        """A connection for reads of single statements on a hot path, outside any write
+        transaction: on a SQLite file the connection :meth:`hot_write` keeps for this thread,
+        each statement its own snapshot (use :class:`DriverSQL` only: a Core statement would
+        open a transaction on it); elsewhere :meth:`read`."""
+        if not self.is_sqlite or self._memory:
+            return self.read()
+        return nullcontext(self._hot_connection())
 
     def _hot_connection(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)

@@ -221,6 +221,21 @@ def registration(conn: Connection, tracking_code: str) -> Registration | None:
     )
 
 
+#: PostgreSQL: issuances for one person on one CA run one at a time (the lock is held to the end
+#: of the transaction), so the active-certificate check of the later sees the earlier's row.
+#: (SQLite serializes every write transaction already.) Two int4 keys: a space of their own,
+#: apart from the single-key audit lock.
+_SUBJECT_LOCK_PG: Final = DriverSQL(
+    "SELECT pg_advisory_xact_lock(7410006, hashtext(:ca || '/' || :nc))"
+)
+
+
+def lock_subject(conn: Connection, postgres: bool, ca_name: str, national_code: str) -> None:
+    """Serialize the issuances of ``national_code`` on ``ca_name`` (PostgreSQL; see above)."""
+    if postgres:
+        _SUBJECT_LOCK_PG.run(conn, {"ca": ca_name, "nc": national_code})
+
+
 def has_active_certificate(
     conn: Connection,
     postgres: bool,

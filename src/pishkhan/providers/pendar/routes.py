@@ -205,6 +205,8 @@ def build(runtime: Runtime) -> list[BaseRoute]:
             job = service.IssueJob(runtime, data)
             try:
                 job.prepare()
+                with runtime.db.hot_read() as conn:  # the signature outside the write lock
+                    job.build(conn)
                 await batcher.run(job.run)
             except PendarError as exc:
                 raise service.failing(exc, job) from None

@@ -703,14 +703,23 @@ def _p12(
 
 
 class IssueJob:
-    """One IssueCertificateByTrackingCode, split where its transaction opens.
+    """One IssueCertificateByTrackingCode, in three steps so that the CA's signature never
+    holds the database's write lock.
 
-    :meth:`prepare` does what needs no transaction (customer, CA and profile, request
-    signature, price rule; PendarError on failure); :meth:`run` is the transaction's body
-    (``conn`` inside an open write transaction): it only touches the database and this object,
-    so it may be run again in another transaction after a rollback. :meth:`body` is the
-    success answer once the transaction committed. ``acct`` is the customer once known (for
-    the failure's usage record).
+    :meth:`prepare` does what needs no database (customer, CA and profile, request signature,
+    price rule). :meth:`build` reads the registration as it stands (``conn``: any connection,
+    one statement per read, outside the write transaction), refuses what it already can
+    (tracking code, approval, an active certificate, the CSR and key policy) and builds and
+    signs the certificate. :meth:`run` is the write transaction's body: it reads the
+    registration again and, should it have changed since :meth:`build` (an approval, a new
+    registration for the same tracking code), checks and signs again inside; then the
+    active-certificate check, the charge, the certificate row and the audit entry. It only
+    touches the database and this object, so it may be run again in another transaction
+    after a rollback. Every step refuses with :class:`PendarError`; a refusal from
+    :meth:`run` (no credit, a certificate issued meanwhile) leaves a signed certificate
+    unused, which is never stored or published. :meth:`body` is the success answer once the
+    transaction committed; ``acct`` is the customer once known (for the failure's usage
+    record).
 
     The hot path: the customer (with its price rules) and CA availability come from the
     per-process caches of :mod:`.hot`, the registration, active-certificate check and
@@ -718,17 +727,21 @@ class IssueJob:
 
     __slots__ = (
         "acct",
-        "csr_text",
+        "csr_stored",
         "data",
         "issued",
         "loaded",
+        "now",
         "p12_key",
         "password",
         "payment_id",
         "payment_status",
         "profile",
+        "reg",
         "rule",
         "runtime",
+        "subject_dn",
+        "tracking_code",
     )
 
     def __init__(self, runtime: Runtime, data: Fields) -> None:
@@ -738,8 +751,9 @@ class IssueJob:
 
     def prepare(self) -> None:
         runtime, data = self.runtime, self.data
-        self.csr_text = csr_text = field(data, "csr")
+        csr_text = field(data, "csr")
         self.payment_id = field(data, "paymentid")
+        self.tracking_code = fold_digits(field(data, "trackingcode"))
         self.acct = acct = cached_account(runtime, field(data, "customercode"))
         ca_name = field(data, "caname")
         self.loaded, self.profile = _ca_and_profile(
@@ -749,15 +763,15 @@ class IssueJob:
             raise PendarError(E.SIGNATURE_INVALID)
         self.rule = _price_rule(runtime, acct, self.profile)
 
-    def run(self, conn: Connection) -> None:
+    def build(self, conn: Connection) -> None:
+        """The signed certificate for the registration as it stands (outside the write
+        transaction; see the class doc)."""
+        self._sign(conn, hot.registration(conn, self.tracking_code))
+
+    def _sign(self, conn: Connection, reg: hot.Registration | None) -> None:
         runtime, data, loaded, profile = self.runtime, self.data, self.loaded, self.profile
         acct = self.acct
         assert acct is not None
-        csr_text, payment_id = self.csr_text, self.payment_id
-        self.p12_key = None
-        self.password = ""
-        postgres = hot.is_postgres(conn)
-        reg = hot.registration(conn, fold_digits(field(data, "trackingcode")))
         if reg is None or reg.customer_id != acct.customer_id:
             raise PendarError(E.TRACKING_CODE_INVALID)
         if reg.ca_name != loaded.name:
@@ -768,10 +782,13 @@ class IssueJob:
         subject = ca_mod.subject_of(profile, _subject_fields(reg.person))
         subject_dn = subject.dn
         if hot.has_active_certificate(
-            conn, postgres, loaded.name, reg.national_code, subject_dn, now
+            conn, hot.is_postgres(conn), loaded.name, reg.national_code, subject_dn, now
         ):
             raise PendarError(E.ACTIVE_CERT_EXISTS)
+        csr_text = field(data, "csr")
         csr_stored: str | None = None
+        p12_key: rsa.RSAPrivateKey | None = None
+        password = ""
         if reg.token_type == "P12":
             if csr_text.lower() not in ("none", ""):
                 raise PendarError(E.FAILED, 'در توکن P12 مقدار csr باید "none" باشد')
@@ -784,9 +801,8 @@ class IssueJob:
                 )
             if not password:
                 raise PendarError(E.FAILED, "گذرواژه برای توکن P12 الزامی است")
-            self.password = password
-            self.p12_key = rsa.generate_private_key(public_exponent=65537, key_size=P12_KEY_BITS)
-            public_key: Any = self.p12_key.public_key()
+            p12_key = rsa.generate_private_key(public_exponent=65537, key_size=P12_KEY_BITS)
+            public_key: Any = p12_key.public_key()
         else:
             csr = load_csr(csr_text)
             if csr is None:
@@ -798,8 +814,26 @@ class IssueJob:
             if problem:
                 raise PendarError(E.FAILED, problem)
             csr_stored = "".join(csr_text.split())
+        self.issued = ca_mod.issue(loaded, profile, subject, public_key, now)
+        self.reg, self.now, self.subject_dn = reg, now, subject_dn
+        self.csr_stored, self.p12_key, self.password = csr_stored, p12_key, password
+
+    def run(self, conn: Connection) -> None:
+        runtime, loaded, profile = self.runtime, self.loaded, self.profile
+        acct = self.acct
+        assert acct is not None
+        postgres = hot.is_postgres(conn)
+        reg = hot.registration(conn, self.tracking_code)
+        if reg is not None:
+            hot.lock_subject(conn, postgres, loaded.name, reg.national_code)
+        if reg != self.reg:  # changed since build: check and sign again, inside the transaction
+            self._sign(conn, reg)
+        elif hot.has_active_certificate(
+            conn, postgres, loaded.name, self.reg.national_code, self.subject_dn, self.now
+        ):
+            raise PendarError(E.ACTIVE_CERT_EXISTS)
+        reg, issued, now, payment_id = self.reg, self.issued, self.now, self.payment_id
         price, self.payment_status = _charge(conn, runtime, acct, profile, payment_id, self.rule)
-        self.issued = issued = ca_mod.issue(loaded, profile, subject, public_key, now)
         cert_id = hot.insert_certificate(
             conn,
             postgres,
@@ -811,10 +845,10 @@ class IssueJob:
                 "ca_name": loaded.name,
                 "profile_name": profile.name,
                 "national_code": reg.national_code,
-                "subject_dn": subject_dn,
+                "subject_dn": self.subject_dn,
                 "cn": issued.cn,
                 "der": issued.der,
-                "csr": csr_stored,
+                "csr": self.csr_stored,
                 "fingerprint": issued.fingerprint,
                 "not_before": issued.not_before,
                 "not_after": issued.not_after,
@@ -879,6 +913,8 @@ def issue_certificate(
     job = IssueJob(runtime, data)
     try:
         job.prepare()
+        with runtime.db.read() as conn:
+            job.build(conn)
         with (write or runtime.db.write)() as conn:
             job.run(conn)
     except PendarError as exc:
