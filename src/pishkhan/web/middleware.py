@@ -13,6 +13,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pishkhan.core.caches import remember
 from pishkhan.core.ids import new_request_id
 from pishkhan.core.logging import log_event, mask_pii, request_id_var
 from pishkhan.web.metrics import Metrics
@@ -258,7 +259,5 @@ class RequestContextMiddleware:
         if hit is not None and hit[0] is route:
             return hit[1]
         route_path: str = root_path + route.path
-        if len(self._route_paths) >= 4096:
-            self._route_paths.clear()
-        self._route_paths[key] = (route, route_path)
+        remember(self._route_paths, key, (route, route_path), 4096)
         return route_path

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from pishkhan.core.caches import remember
 from pishkhan.core.db import Database
 from pishkhan.tenants.billing import PriceRule, PriceRules
 from pishkhan.tenants.tables import customers, jibit_credentials
@@ -113,9 +114,7 @@ class CustomerCache:
         with self._db.read() as conn:
             info = _load(conn, customers.c.id == customer_id)
         with self._lock:
-            if len(self._by_id) > 10_000:
-                self._by_id.clear()
-            self._by_id[customer_id] = (now, info)
+            remember(self._by_id, customer_id, (now, info), 10_000)
         return info
 
     def by_api_key(self, api_key: str) -> CustomerInfo | None:
@@ -126,9 +125,7 @@ class CustomerCache:
         with self._db.read() as conn:
             info = _load(conn, jibit_credentials.c.api_key == api_key)
         with self._lock:
-            if len(self._by_key) > 10_000:
-                self._by_key.clear()
-            self._by_key[api_key] = (now, info)
+            remember(self._by_key, api_key, (now, info), 10_000)
             if info is not None:
                 self._by_id[info.customer_id] = (now, info)
         return info

@@ -20,6 +20,8 @@ from typing import Final
 
 import orjson
 
+from pishkhan.core.caches import remember
+
 ACCESS_TTL: Final = 24 * 3600
 REFRESH_TTL: Final = 48 * 3600
 _HEADER: Final = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
@@ -114,7 +116,4 @@ class AccessTokenCache:
         claims = self._signer.decode(token)
         if claims is None or claims.kind != "access":
             return None
-        if len(self._cache) >= self._max:
-            self._cache.clear()
-        self._cache[token] = claims
-        return claims
+        return remember(self._cache, token, claims, self._max)

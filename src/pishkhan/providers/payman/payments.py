@@ -26,6 +26,7 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from starlette.concurrency import run_in_threadpool
 
+from pishkhan.core.caches import remember
 from pishkhan.core.clock import TEHRAN
 from pishkhan.core.db import DriverSQL, driver_connection
 from pishkhan.iran.banks import by_payman_code
@@ -402,10 +403,12 @@ def _settlement(customer_id: int) -> list[str]:
     """The merchant's settlement deposit at each bank of :func:`_bank_table`, in its order."""
     found = _SETTLEMENT.get(customer_id)
     if found is None:
-        found = [ledger.settlement_deposit_number(customer_id, c) for c in _bank_table()[0]]
-        if len(_SETTLEMENT) >= 4096:
-            _SETTLEMENT.clear()
-        _SETTLEMENT[customer_id] = found
+        found = remember(
+            _SETTLEMENT,
+            customer_id,
+            [ledger.settlement_deposit_number(customer_id, c) for c in _bank_table()[0]],
+            4096,
+        )
     return found
 
 
@@ -432,9 +435,7 @@ def _deferred_banks(svc: PaymanService, merchant: Merchant, now_teh: datetime) -
             out.append(code)
     found = tuple(out)
     if minute >= 0:
-        if len(_DEFERRED) >= 1024:
-            _DEFERRED.clear()
-        _DEFERRED[key] = (merchant, states, found)
+        remember(_DEFERRED, key, (merchant, states, found), 1024)
     return found
 
 
@@ -466,9 +467,7 @@ def _pay_sql(customer_id: int, today: date, defer: tuple[str, ...]) -> bytes:
             payment_banks=_PAYMENT_BANKS,
             defer_banks=defer,
         )
-        if len(_PAY_SQL) >= 1024:
-            _PAY_SQL.clear()
-        _PAY_SQL[key] = sql
+        remember(_PAY_SQL, key, sql, 1024)
     return sql
 
 

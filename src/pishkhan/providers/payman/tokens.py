@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from pishkhan.core.caches import remember
+
 TOKEN_LIFETIME_SECONDS = 24_428_731
 TOKEN_TYPE = "bearer"
 SCOPE = "all"
@@ -63,9 +65,7 @@ class TokenSigner:
             claims = self._verify(token)
             if claims is None:
                 return None
-            if len(self._verified) >= 4096:
-                self._verified.clear()
-            self._verified[token] = claims
+            remember(self._verified, token, claims, 4096)
         if claims.expires_at <= now:
             return None
         return claims

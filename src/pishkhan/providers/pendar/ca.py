@@ -12,8 +12,6 @@ import functools
 import hashlib
 import os
 import string
-import threading
-import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -26,7 +24,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from pishkhan.core.db import Database
+from pishkhan.core.caches import PerDatabase
 from pishkhan.runtime import Runtime
 
 from . import der
@@ -153,34 +151,23 @@ class Hierarchy:
         return None
 
 
-_lock = threading.Lock()
 # One hierarchy per Database object (one per process in production; one per test).
-_loaded: weakref.WeakKeyDictionary[Database, Hierarchy] = weakref.WeakKeyDictionary()
+_loaded: PerDatabase[Hierarchy] = PerDatabase()
 
 
 def hierarchy(runtime: Runtime) -> Hierarchy:
     """The hierarchy for this runtime's database, created on first use."""
-    key = runtime.db
-    found = _loaded.get(key)
-    if found is not None:
-        return found
-    with _lock:
-        found = _loaded.get(key)
-        if found is None:
-            found = _load_or_create(runtime)
-            _loaded[key] = found
-        return found
+    return _loaded.get(runtime.db, _load_or_create, runtime)
 
 
 def is_loaded(runtime: Runtime) -> bool:
     """Whether this process has loaded the hierarchy already (creating it generates keys)."""
-    return runtime.db in _loaded
+    return _loaded.peek(runtime.db) is not None
 
 
 def forget(runtime: Runtime) -> None:
     """Drop the cached hierarchy (after a sandbox reset wiped the tables)."""
-    with _lock:
-        _loaded.pop(runtime.db, None)
+    _loaded.forget(runtime.db)
 
 
 def _name(cn: str) -> x509.Name:

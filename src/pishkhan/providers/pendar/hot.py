@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -25,6 +24,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from pishkhan.core.caches import PerDatabase, remember
 from pishkhan.core.db import Database, DriverSQL
 from pishkhan.core.group_commit import GroupCommit
 from pishkhan.iran import fold_digits
@@ -101,9 +101,7 @@ class Caches:
         with self._db.read() as conn:
             found = _load_account(conn, code)
         with self._lock:
-            if len(self._accounts) > 10_000:
-                self._accounts.clear()
-            self._accounts[code] = (now, found)
+            remember(self._accounts, code, (now, found), 10_000)
         return found
 
     def available(self, ca_id: int) -> bool:
@@ -121,23 +119,16 @@ class Caches:
             self._available = None
 
 
-_caches: weakref.WeakKeyDictionary[Database, Caches] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
+_caches: PerDatabase[Caches] = PerDatabase()
 
 
 def caches(runtime: Runtime) -> Caches:
-    found = _caches.get(runtime.db)
-    if found is None:
-        with _caches_lock:
-            found = _caches.get(runtime.db)
-            if found is None:
-                found = _caches[runtime.db] = Caches(runtime.db, runtime.state.refresh_seconds)
-    return found
+    return _caches.get(runtime.db, Caches, runtime.db, runtime.state.refresh_seconds)
 
 
 def forget(runtime: Runtime) -> None:
     """Drop this process's cached accounts and availability (after an admin change)."""
-    found = _caches.get(runtime.db)
+    found = _caches.peek(runtime.db)
     if found is not None:
         found.clear()
 
@@ -272,15 +263,9 @@ def issue_group(db: Database) -> GroupCommit:
     return GroupCommit(db, MAX_BATCH, refusals=(PendarError,))
 
 
-_batchers: weakref.WeakKeyDictionary[Database, GroupCommit] = weakref.WeakKeyDictionary()
+_batchers: PerDatabase[GroupCommit] = PerDatabase()
 
 
 def batcher(runtime: Runtime) -> GroupCommit:
     """This process's issuance batcher for the runtime's database."""
-    found = _batchers.get(runtime.db)
-    if found is None:
-        with _caches_lock:
-            found = _batchers.get(runtime.db)
-            if found is None:
-                found = _batchers[runtime.db] = issue_group(runtime.db)
-    return found
+    return _batchers.get(runtime.db, issue_group, runtime.db)
