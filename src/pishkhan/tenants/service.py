@@ -210,11 +210,8 @@ def _create_pendar(
 
 
 def _insert_unique(conn: Connection, table: Any, what: str, **values: Any) -> None:
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(table).values(**values))
-    except IntegrityError as exc:
-        raise Conflict(f"{what} is already in use") from exc
+    """Insert; a clash with a unique key is a :class:`Conflict` (nothing drawn, one attempt)."""
+    _insert_drawn(conn, table, what, dict, attempts=1, **values)
 
 
 #: Draws of a generated short code (a 4-digit Pendar customer code, a 6-digit Paystar
