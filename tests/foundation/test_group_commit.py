@@ -178,3 +178,69 @@ def test_a_refusal_rolls_back_to_its_savepoint_and_the_batch_commits(sqlite_db: 
     assert {"refused.before", "refused.after"} <= keys
     assert "refused.half" not in keys
     assert (group.commits, group.jobs) == (1, 3)  # one shared transaction, nothing rerun
+
+
+def test_without_savepoints_a_refusal_before_any_write_keeps_the_batch(
+    sqlite_db: Database,
+) -> None:
+    group = GroupCommit(sqlite_db, refusals=(_Refused,), savepoints=False)
+
+    def refuse_at_once(conn: Connection) -> None:
+        raise _Refused("documented error, nothing written")
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(
+            group.run(_put("early.before")),
+            group.run(refuse_at_once),
+            group.run(_put("early.after")),
+            return_exceptions=True,
+        )
+
+    before, refused, after = asyncio.run(main())
+    assert (before, after) == ("early.before", "early.after")
+    assert isinstance(refused, _Refused)
+    assert {"early.before", "early.after"} <= _keys(sqlite_db)
+    assert (group.commits, group.jobs) == (1, 3)  # one shared transaction, nothing rerun
+
+
+def test_without_savepoints_a_refusal_after_a_write_reruns_the_batch_alone(
+    sqlite_db: Database,
+) -> None:
+    group = GroupCommit(sqlite_db, refusals=(_Refused,), savepoints=False)
+
+    def write_then_refuse(conn: Connection) -> None:
+        _put("late.half")(conn)
+        raise _Refused("documented error after a write")
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(
+            group.run(_put("late.before")),
+            group.run(write_then_refuse),
+            group.run(_put("late.after")),
+            return_exceptions=True,
+        )
+
+    before, refused, after = asyncio.run(main())
+    assert (before, after) == ("late.before", "late.after")
+    assert isinstance(refused, _Refused) and str(refused) == "documented error after a write"
+    keys = _keys(sqlite_db)
+    assert {"late.before", "late.after"} <= keys
+    assert "late.half" not in keys
+    # the shared transaction was rolled back; each good job committed in its own
+    assert (group.commits, group.jobs) == (2, 2)
+
+
+def test_without_savepoints_a_lone_late_refusal_is_its_answer(sqlite_db: Database) -> None:
+    group = GroupCommit(sqlite_db, refusals=(_Refused,), savepoints=False)
+
+    def write_then_refuse(conn: Connection) -> None:
+        _put("lone.half")(conn)
+        raise _Refused("alone")
+
+    async def main() -> Any:
+        return await asyncio.gather(group.run(write_then_refuse), return_exceptions=True)
+
+    (refused,) = asyncio.run(main())
+    assert isinstance(refused, _Refused) and str(refused) == "alone"
+    assert "lone.half" not in _keys(sqlite_db)
+    assert group.commits == 0

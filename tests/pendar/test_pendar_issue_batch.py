@@ -64,8 +64,8 @@ def test_concurrent_issuances_one_refused(customer: Customer, runtime: Any, app:
         )
     assert issued == 3 and refused == {"1001": 1, "1111": 1}
     if runtime.db.is_sqlite:
-        # the three signed ones ran in one transaction (the refused one rolled back to its
-        # savepoint); the unknown tracking code never reached it
+        # the three signed ones ran in one transaction (the refused one before writing
+        # anything); the unknown tracking code never reached it
         assert batcher.commits == commits + 1
         assert batcher.jobs == jobs + 3
     answers = [won]
@@ -76,3 +76,46 @@ def test_concurrent_issuances_one_refused(customer: Customer, runtime: Any, app:
         **{k: v for k, v in answers[0].items() if k not in ("Certificate", "ValidFrom", "ValidTo")},
         "CN": alone["CN"],
     }
+
+
+def test_credit_runs_out_inside_a_batch(customer: Customer, runtime: Any, app: Any) -> None:
+    """Three issuances in one turn of the loop with credit for two. The charge refuses after
+    it wrote (no savepoints: hot.issue_group), so the shared transaction is rolled back and
+    each issuance runs again in its own: two are issued and charged, the third answers 1202
+    and leaves nothing, the wallet ends at zero."""
+    rng = random.Random(11)
+    people = [{**MARYAM, "NationalCode": generate_national_code(rng)} for _ in range(4)]
+    customer.issue(customer.register(people[0]))  # the CA hierarchy is loaded: inline from now
+    codes = [customer.register(p) for p in people[1:]]
+    credit = int(customer.post("GetCredit", _credit_body(customer)).json()["Credit"])
+    customer.client.post(
+        f"/_pishkhan/v1/customers/{customer.slug}/topup",
+        json={"wallet": "pendar.credit", "amount": -credit + 2 * 50_000},
+        headers={"Authorization": "Bearer test-admin-token"},
+    )
+    with runtime.db.read() as conn:
+        before = conn.execute(select(func.count()).select_from(pendar_certificates)).scalar_one()
+    batcher = hot.batcher(runtime)
+    commits = batcher.commits
+
+    async def main() -> list[dict[str, Any]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            answers = await asyncio.gather(
+                *(c.post(f"/api/{METHOD}", json=customer.issue_body(tc)) for tc in codes)
+            )
+        return [a.json() for a in answers]
+
+    answers = asyncio.run(main())
+    assert [a["IsSuccess"] for a in answers] == [True, True, False]
+    assert answers[2]["ErrorCode"] == 1202
+    with runtime.db.read() as conn:
+        after = conn.execute(select(func.count()).select_from(pendar_certificates)).scalar_one()
+    assert after - before == 2
+    assert int(customer.post("GetCredit", _credit_body(customer)).json()["Credit"]) == 0
+    if runtime.db.is_sqlite:  # the shared transaction rolled back, two issued on their own
+        assert batcher.commits == commits + 2
+
+
+def _credit_body(customer: Customer) -> dict[str, Any]:
+    return {"reportkey": customer.report_key, "customercode": customer.code}

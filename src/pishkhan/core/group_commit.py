@@ -16,6 +16,12 @@ Each job stays all-or-nothing on its own:
 - A job may refuse with one of the exceptions its ``GroupCommit`` was given as ``refusals``
   (a surface's documented error, raised after some writes): each job then runs inside a
   savepoint, a refused job is rolled back to it and gets its exception, the others commit.
+  A savepoint is not free on SQLite (every page a job changes is first copied to the
+  statement journal), so jobs that normally refuse before their first write can do without:
+  with ``savepoints=False`` no savepoint is taken, a refusal that left the connection's change
+  count (``total_changes``) as it was is simply that job's answer, and one that comes after a
+  write rolls the whole batch back and runs every job of it again in a transaction of its own
+  (as for any other exception), so the rare late refusal costs a rerun, never a half-write.
 - If a job raises anything else, the whole batch is rolled back and every job of it is run
   again in a transaction of its own, so one failing job can neither half-write nor take the
   others down.
@@ -61,6 +67,14 @@ class _Outcome:
 _BUSY: Final = _Outcome(busy=True)
 
 
+class _LateRefusal(Exception):
+    """A refusal raised after its job wrote (without savepoints): the batch must be redone."""
+
+    def __init__(self, refusal: Exception) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
 class _Batch:
     """The jobs waiting on one event loop."""
 
@@ -80,10 +94,12 @@ class GroupCommit:
         max_batch: int = MAX_BATCH,
         *,
         refusals: tuple[type[Exception], ...] = (),
+        savepoints: bool = True,
     ) -> None:
         self._db = db
         self._max = max_batch
         self._refusals = refusals
+        self._savepoints = savepoints
         self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch] = (
             weakref.WeakKeyDictionary()
         )
@@ -138,16 +154,27 @@ class GroupCommit:
             if is_busy(exc):
                 return [_BUSY] * len(jobs)
             if len(jobs) == 1:
-                return [_Outcome(error=exc)]
+                return [_Outcome(error=exc.refusal if isinstance(exc, _LateRefusal) else exc)]
             return [self._alone(job) for job in jobs]
         self.commits += 1
         self.jobs += len(jobs)
         return outcomes
 
     def _isolated(self, conn: Connection, jobs: list[Job]) -> list[_Outcome]:
-        """Each job in a savepoint; a refusal rolls back only its job (others propagate)."""
+        """Each job in a savepoint; a refusal rolls back only its job (others propagate).
+        Without savepoints, a refusal after a write raises :class:`_LateRefusal`."""
         raw = driver_connection(conn)
         outcomes: list[_Outcome] = []
+        if not self._savepoints:
+            for job in jobs:
+                before = raw.total_changes
+                try:
+                    outcomes.append(_Outcome(job(conn)))
+                except self._refusals as exc:
+                    if raw.total_changes != before:
+                        raise _LateRefusal(exc) from exc
+                    outcomes.append(_Outcome(error=exc))
+            return outcomes
         for job in jobs:
             raw.execute("SAVEPOINT group_job")
             try:

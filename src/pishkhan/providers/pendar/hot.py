@@ -251,16 +251,18 @@ def insert_certificate(conn: Connection, postgres: bool, values: dict[str, Any])
 
 # -- batched issuance transactions (SQLite) -------------------------------------------------------
 
-#: Issuances committed together at most (each signs inside the batch: a batch holds the event
-#: loop for about this many signatures).
+#: Issuances committed together at most.
 MAX_BATCH: Final = 16
 
 
 def issue_group(db: Database) -> GroupCommit:
-    """Issuance transactions of concurrent requests committed together (``core.group_commit``),
-    each in a savepoint: a :class:`PendarError` refusal keeps nothing of its issuance and the
-    others still commit."""
-    return GroupCommit(db, MAX_BATCH, refusals=(PendarError,))
+    """Issuance transactions of concurrent requests committed together (``core.group_commit``).
+    An issuance normally refuses before its first write (the registration and
+    active-certificate checks come first), so no savepoints: such a :class:`PendarError`
+    refusal keeps nothing of its issuance and the others still commit; a refusal after a write
+    (the charge's: no credit left, a daily limit reached) has the batch redone one issuance per
+    transaction."""
+    return GroupCommit(db, MAX_BATCH, refusals=(PendarError,), savepoints=False)
 
 
 _batchers: PerDatabase[GroupCommit] = PerDatabase()
