@@ -79,10 +79,10 @@ def test_concurrent_issuances_one_refused(customer: Customer, runtime: Any, app:
 
 
 def test_credit_runs_out_inside_a_batch(customer: Customer, runtime: Any, app: Any) -> None:
-    """Three issuances in one turn of the loop with credit for two. The charge refuses after
-    it wrote (no savepoints: hot.issue_group), so the shared transaction is rolled back and
-    each issuance runs again in its own: two are issued and charged, the third answers 1202
-    and leaves nothing, the wallet ends at zero."""
+    """Three issuances in one turn of the loop with credit for two. On SQLite the charge
+    refuses after it wrote (no savepoints: hot.issue_group), so the shared transaction is
+    rolled back and each issuance runs again in its own. Either way two are issued and
+    charged, one answers 1202 and leaves nothing, the wallet ends at zero."""
     rng = random.Random(11)
     people = [{**MARYAM, "NationalCode": generate_national_code(rng)} for _ in range(4)]
     customer.issue(customer.register(people[0]))  # the CA hierarchy is loaded: inline from now
@@ -107,8 +107,8 @@ def test_credit_runs_out_inside_a_batch(customer: Customer, runtime: Any, app: A
         return [a.json() for a in answers]
 
     answers = asyncio.run(main())
-    assert [a["IsSuccess"] for a in answers] == [True, True, False]
-    assert answers[2]["ErrorCode"] == 1202
+    assert sorted(a["IsSuccess"] for a in answers) == [False, True, True]
+    assert [a["ErrorCode"] for a in answers if not a["IsSuccess"]] == [1202]
     with runtime.db.read() as conn:
         after = conn.execute(select(func.count()).select_from(pendar_certificates)).scalar_one()
     assert after - before == 2

@@ -32,6 +32,7 @@ from pishkhan.runtime import Runtime
 from pishkhan.tenants.billing import PriceRule, PriceRules
 from pishkhan.tenants.tables import customers, pendar_accounts
 
+from .ca import Subject
 from .errors import PendarError
 from .tables import pendar_cas
 
@@ -139,10 +140,16 @@ def account_code(customercode: str) -> str:
 
 # -- pre-written SQL ------------------------------------------------------------------------------
 
+#: The registration of a tracking code and whether its stored subject already has an active
+#: certificate on its CA (the last column: what :data:`ACTIVE_CERTIFICATE` answers for it), in
+#: one statement.
 REGISTRATION: Final = DriverSQL(
-    "SELECT id, tracking_code, customer_id, ca_name, national_code, person, token_type, "
-    "p12_password, approval_required, approved "
-    "FROM pendar_registrations WHERE tracking_code = :tc"
+    "SELECT r.id, r.tracking_code, r.customer_id, r.ca_name, r.national_code, r.person, "
+    "r.token_type, r.p12_password, r.approval_required, r.approved, r.profile_name, "
+    "r.subject_der, r.subject_dn, r.subject_cn, EXISTS (SELECT 1 FROM pendar_certificates c "
+    "WHERE c.national_code = r.national_code AND c.ca_name = r.ca_name "
+    "AND c.subject_dn = r.subject_dn AND c.status = 'Issued' AND c.not_after > :now) "
+    "FROM pendar_registrations r WHERE r.tracking_code = :tc"
 )
 ACTIVE_CERTIFICATE: Final = DriverSQL(
     "SELECT id FROM pendar_certificates "
@@ -175,6 +182,11 @@ class Registration:
     p12_password: bytes | None
     approval_required: bool
     approved: bool
+    profile_name: str
+    #: the subject as registered (None for rows registered before migration 0008)
+    subject: Subject | None
+    #: whether that subject has an active certificate on the registration's CA
+    subject_active: bool
 
 
 def is_postgres(conn: Connection) -> bool:
@@ -190,14 +202,20 @@ def db_time(postgres: bool, value: datetime) -> Any:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def registration(conn: Connection, tracking_code: str) -> Registration | None:
-    row = REGISTRATION.run(conn, {"tc": tracking_code}).fetchone()
-    if row is None:
-        return None
+def registration_row(
+    conn: Connection, postgres: bool, tracking_code: str, now: datetime
+) -> tuple[Any, ...] | None:
+    """The :data:`REGISTRATION` row as the driver gives it (compare two of them to tell whether
+    the registration changed in between; :func:`registration` makes it a value)."""
+    row = REGISTRATION.run(conn, {"tc": tracking_code, "now": db_time(postgres, now)}).fetchone()
+    return None if row is None else tuple(row)
+
+
+def registration(row: tuple[Any, ...]) -> Registration:
     person = row[5]
     if isinstance(person, str | bytes):
         person = orjson.loads(person)
-    password = row[7]
+    password, der = row[7], row[11]
     return Registration(
         int(row[0]),
         row[1],
@@ -209,6 +227,9 @@ def registration(conn: Connection, tracking_code: str) -> Registration | None:
         None if password is None else bytes(password),
         bool(row[8]),
         bool(row[9]),
+        row[10],
+        None if der is None else Subject(bytes(der), row[12], row[13] or ""),
+        bool(row[14]),
     )
 
 

@@ -428,7 +428,8 @@ def register_info(runtime: Runtime, data: Fields) -> dict[str, Any]:
             password = field(person_in, "password")
             if token_type == "P12" and not password:
                 raise PendarError(E.FAILED, "گذرواژه برای توکن P12 الزامی است")
-            subject_dn = ca_mod.subject_of(profile, _subject_fields(person)).dn
+            subject = ca_mod.subject_of(profile, _subject_fields(person))
+            subject_dn = subject.dn
             now = runtime.clock.now_utc()
             sealed = (
                 KeyEncryptor(runtime.settings.token_secret).seal(password.encode("utf-8"))
@@ -441,6 +442,8 @@ def register_info(runtime: Runtime, data: Fields) -> dict[str, Any]:
                 "profile_name": profile.name,
                 "national_code": person["NationalCode"],
                 "subject_dn": subject_dn,
+                "subject_der": subject.der,
+                "subject_cn": subject.cn,
                 "person": person,
                 "token_type": token_type,
                 "p12_password": sealed,
@@ -729,6 +732,7 @@ class IssueJob:
         "acct",
         "csr_stored",
         "data",
+        "from_row",
         "issued",
         "loaded",
         "now",
@@ -738,6 +742,7 @@ class IssueJob:
         "payment_status",
         "profile",
         "reg",
+        "row",
         "rule",
         "runtime",
         "subject_dn",
@@ -766,9 +771,17 @@ class IssueJob:
     def build(self, conn: Connection) -> None:
         """The signed certificate for the registration as it stands (outside the write
         transaction; see the class doc)."""
-        self._sign(conn, hot.registration(conn, self.tracking_code))
+        now = self.runtime.clock.now_utc()
+        row = hot.registration_row(conn, hot.is_postgres(conn), self.tracking_code, now)
+        self.row = row
+        self._sign(conn, None if row is None else hot.registration(row), now, checked=True)
 
-    def _sign(self, conn: Connection, reg: hot.Registration | None) -> None:
+    def _sign(
+        self, conn: Connection, reg: hot.Registration | None, now: datetime, *, checked: bool
+    ) -> None:
+        """Refuse what the registration ``reg`` already rules out, else build and sign.
+        ``checked``: ``reg.subject_active`` was read in the same statement as ``reg`` (and,
+        on PostgreSQL, under the subject's lock), so it answers for the registered subject."""
         runtime, data, loaded, profile = self.runtime, self.data, self.loaded, self.profile
         acct = self.acct
         assert acct is not None
@@ -778,13 +791,20 @@ class IssueJob:
             raise PendarError(E.TRACKING_CODE_INVALID)
         if reg.approval_required and not reg.approved:
             raise PendarError(E.NOT_APPROVED)
-        now = runtime.clock.now_utc()
-        subject = ca_mod.subject_of(profile, _subject_fields(reg.person))
-        subject_dn = subject.dn
-        if hot.has_active_certificate(
-            conn, hot.is_postgres(conn), loaded.name, reg.national_code, subject_dn, now
-        ):
+        subject = reg.subject
+        if subject is not None and reg.profile_name == profile.name:
+            # the subject as registered; its active-certificate check came with the row
+            active = reg.subject_active if checked else None
+        else:  # another profile of the CA, or registered before the subject was stored
+            subject = ca_mod.subject_of(profile, _subject_fields(reg.person))
+            active = None
+        if active is None:
+            active = hot.has_active_certificate(
+                conn, hot.is_postgres(conn), loaded.name, reg.national_code, subject.dn, now
+            )
+        if active:
             raise PendarError(E.ACTIVE_CERT_EXISTS)
+        self.from_row = subject is reg.subject
         csr_text = field(data, "csr")
         csr_stored: str | None = None
         p12_key: rsa.RSAPrivateKey | None = None
@@ -815,7 +835,7 @@ class IssueJob:
                 raise PendarError(E.FAILED, problem)
             csr_stored = "".join(csr_text.split())
         self.issued = ca_mod.issue(loaded, profile, subject, public_key, now)
-        self.reg, self.now, self.subject_dn = reg, now, subject_dn
+        self.reg, self.now, self.subject_dn = reg, now, subject.dn
         self.csr_stored, self.p12_key, self.password = csr_stored, p12_key, password
 
     def run(self, conn: Connection) -> None:
@@ -823,13 +843,25 @@ class IssueJob:
         acct = self.acct
         assert acct is not None
         postgres = hot.is_postgres(conn)
-        reg = hot.registration(conn, self.tracking_code)
-        if reg is not None:
-            hot.lock_subject(conn, postgres, loaded.name, reg.national_code)
-        if reg != self.reg:  # changed since build: check and sign again, inside the transaction
-            self._sign(conn, reg)
+        built = self.reg
+        # PostgreSQL: the person's issuances one at a time (see hot.lock_subject), taken
+        # before the read below, whose last column is the active-certificate check.
+        hot.lock_subject(conn, postgres, loaded.name, built.national_code)
+        row = hot.registration_row(conn, postgres, self.tracking_code, self.now)
+        built_row = self.row
+        assert built_row is not None  # build refused otherwise
+        if row is None or row[:-1] != built_row[:-1]:
+            # changed since build (an approval, a new registration for the tracking code):
+            # check and sign again, inside the transaction
+            reg = None if row is None else hot.registration(row)
+            if reg is not None and reg.national_code != built.national_code:
+                hot.lock_subject(conn, postgres, loaded.name, reg.national_code)
+            self._sign(conn, reg, self.now, checked=False)
+        elif self.from_row:
+            if row[-1]:
+                raise PendarError(E.ACTIVE_CERT_EXISTS)
         elif hot.has_active_certificate(
-            conn, postgres, loaded.name, self.reg.national_code, self.subject_dn, self.now
+            conn, postgres, loaded.name, built.national_code, self.subject_dn, self.now
         ):
             raise PendarError(E.ACTIVE_CERT_EXISTS)
         reg, issued, now, payment_id = self.reg, self.issued, self.now, self.payment_id

@@ -67,6 +67,9 @@ pendar_registrations = Table(
     # government CA, where every registration gets a new code and this is NULL).
     Column("subject_key", String(64), nullable=True, unique=True),
     Column("subject_dn", Text, nullable=False),
+    # the subject's Name DER and CN as RegisterInfo built them (NULL before migration 0008)
+    Column("subject_der", LargeBinary, nullable=True),
+    Column("subject_cn", String(200), nullable=True),
     Column("person", JSONType, nullable=False),
     Column("token_type", String(16), nullable=False),
     Column("p12_password", LargeBinary, nullable=True),
