@@ -714,9 +714,10 @@ class IssueJob:
     one statement per read, outside the write transaction), refuses what it already can
     (tracking code, approval, an active certificate, the CSR and key policy) and builds and
     signs the certificate. :meth:`run` is the write transaction's body: it reads the
-    registration again and, should it have changed since :meth:`build` (an approval, a new
-    registration for the same tracking code), checks and signs again inside; then the
-    active-certificate check, the charge, the certificate row and the audit entry. It only
+    registration again (with the active-certificate check for its stored subject, in the same
+    statement) and, should the row differ from :meth:`build`'s (an approval, a new
+    registration for the same tracking code), checks and signs again inside; then the charge,
+    the certificate row and the audit entry. It only
     touches the database and this object, so it may be run again in another transaction
     after a rollback. Every step refuses with :class:`PendarError`; a refusal from
     :meth:`run` (no credit, a certificate issued meanwhile) leaves a signed certificate
@@ -725,8 +726,9 @@ class IssueJob:
     record).
 
     The hot path: the customer (with its price rules) and CA availability come from the
-    per-process caches of :mod:`.hot`, the registration, active-certificate check and
-    certificate insert are pre-written SQL on the DBAPI cursor."""
+    per-process caches of :mod:`.hot`, the registration (with the active-certificate check) and
+    the certificate insert are pre-written SQL on the DBAPI cursor. Under the registration's
+    own profile the subject is the one RegisterInfo stored (``hot.Registration.subject``)."""
 
     __slots__ = (
         "acct",
