@@ -10,6 +10,7 @@ from sqlalchemy.dialects import sqlite
 
 from pishkhan.core.db import Database
 from pishkhan.providers.pendar import crl
+from pishkhan.providers.pendar.hot import REGISTRATION
 
 
 def _plan(db: Database, sql: str, params: Any = ()) -> str:
@@ -57,3 +58,9 @@ def test_certificates_by_national_code_and_by_serial_are_indexed(sqlite_db: Data
         (1, "AB"),
     )
     assert "USING INDEX sqlite_autoindex_pendar_certificates" in by_serial
+
+
+def test_the_registration_read_and_its_active_check_are_indexed(sqlite_db: Database) -> None:
+    plan = _plan(sqlite_db, REGISTRATION.text, {"tc": "1234567890", "now": "2026-01-01"})
+    assert "SEARCH r USING INDEX sqlite_autoindex_pendar_registrations" in plan
+    assert "SEARCH c USING INDEX ix_pendar_certificates_national_code" in plan
