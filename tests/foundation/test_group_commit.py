@@ -92,6 +92,22 @@ class _Refused(Exception):
     """A documented refusal of a surface (raised after the job wrote something)."""
 
 
+def _between(group: GroupCommit, job: Any, tag: str) -> tuple[Any, Any, Any]:
+    """``job`` submitted in one turn of the loop between two good jobs (``tag.before`` and
+    ``tag.after``); the three results, exceptions included."""
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(
+            group.run(_put(f"{tag}.before")),
+            group.run(job),
+            group.run(_put(f"{tag}.after")),
+            return_exceptions=True,
+        )
+
+    before, middle, after = asyncio.run(main())
+    return before, middle, after
+
+
 @pytest.mark.parametrize("refusals", [(), (_Refused,)], ids=["plain", "savepoints"])
 def test_a_failing_job_rolls_back_alone(
     sqlite_db: Database, refusals: tuple[type[Exception], ...]
@@ -102,15 +118,7 @@ def test_a_failing_job_rolls_back_alone(
         _put("fail.half")(conn)
         raise ValueError("application error after a write")
 
-    async def main() -> list[Any]:
-        return await asyncio.gather(
-            group.run(_put("fail.before")),
-            group.run(half_then_fail),
-            group.run(_put("fail.after")),
-            return_exceptions=True,
-        )
-
-    before, failed, after = asyncio.run(main())
+    before, failed, after = _between(group, half_then_fail, "fail")
     assert (before, after) == ("fail.before", "fail.after")
     assert isinstance(failed, ValueError)
     keys = _keys(sqlite_db)
@@ -163,15 +171,7 @@ def test_a_refusal_rolls_back_to_its_savepoint_and_the_batch_commits(sqlite_db: 
         _put("refused.half")(conn)
         raise _Refused("documented error")
 
-    async def main() -> list[Any]:
-        return await asyncio.gather(
-            group.run(_put("refused.before")),
-            group.run(write_then_refuse),
-            group.run(_put("refused.after")),
-            return_exceptions=True,
-        )
-
-    before, refused, after = asyncio.run(main())
+    before, refused, after = _between(group, write_then_refuse, "refused")
     assert (before, after) == ("refused.before", "refused.after")
     assert isinstance(refused, _Refused)
     keys = _keys(sqlite_db)
@@ -188,15 +188,7 @@ def test_without_savepoints_a_refusal_before_any_write_keeps_the_batch(
     def refuse_at_once(conn: Connection) -> None:
         raise _Refused("documented error, nothing written")
 
-    async def main() -> list[Any]:
-        return await asyncio.gather(
-            group.run(_put("early.before")),
-            group.run(refuse_at_once),
-            group.run(_put("early.after")),
-            return_exceptions=True,
-        )
-
-    before, refused, after = asyncio.run(main())
+    before, refused, after = _between(group, refuse_at_once, "early")
     assert (before, after) == ("early.before", "early.after")
     assert isinstance(refused, _Refused)
     assert {"early.before", "early.after"} <= _keys(sqlite_db)
@@ -212,15 +204,7 @@ def test_without_savepoints_a_refusal_after_a_write_reruns_the_batch_alone(
         _put("late.half")(conn)
         raise _Refused("documented error after a write")
 
-    async def main() -> list[Any]:
-        return await asyncio.gather(
-            group.run(_put("late.before")),
-            group.run(write_then_refuse),
-            group.run(_put("late.after")),
-            return_exceptions=True,
-        )
-
-    before, refused, after = asyncio.run(main())
+    before, refused, after = _between(group, write_then_refuse, "late")
     assert (before, after) == ("late.before", "late.after")
     assert isinstance(refused, _Refused) and str(refused) == "documented error after a write"
     keys = _keys(sqlite_db)

@@ -717,9 +717,8 @@ class IssueJob:
     registration again (with the active-certificate check for its stored subject, in the same
     statement) and, should the row differ from :meth:`build`'s (an approval, a new
     registration for the same tracking code), checks and signs again inside; then the charge,
-    the certificate row and the audit entry. It only
-    touches the database and this object, so it may be run again in another transaction
-    after a rollback. Every step refuses with :class:`PendarError`; a refusal from
+    the certificate row and the audit entry. It only touches the database and this object,
+    so it may be run again in another transaction after a rollback. Every step refuses with :class:`PendarError`; a refusal from
     :meth:`run` (no credit, a certificate issued meanwhile) leaves a signed certificate
     unused, which is never stored or published. :meth:`body` is the success answer once the
     transaction committed; ``acct`` is the customer once known (for the failure's usage
@@ -782,8 +781,9 @@ class IssueJob:
         self, conn: Connection, reg: hot.Registration | None, now: datetime, *, checked: bool
     ) -> None:
         """Refuse what the registration ``reg`` already rules out, else build and sign.
-        ``checked``: ``reg.subject_active`` was read in the same statement as ``reg`` (and,
-        on PostgreSQL, under the subject's lock), so it answers for the registered subject."""
+        ``checked``: ``reg.subject_active`` came with ``reg`` in one statement and answers for
+        its stored subject; False (a registration that changed, read in :meth:`run` before
+        its subject's lock) checks for an active certificate separately."""
         runtime, data, loaded, profile = self.runtime, self.data, self.loaded, self.profile
         acct = self.acct
         assert acct is not None
