@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import uuid
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.db import Database, DriverSQL
-from pishkhan.core.group_commit import MAX_BATCH, GroupCommit
+from pishkhan.core.group_commit import MAX_BATCH, GroupCommit, all_stats
 from pishkhan.core.tables import sandbox_state
+from pishkhan.web.metrics import Metrics
 
 _INSERT = DriverSQL("INSERT INTO sandbox_state (key, value, updated_at) VALUES (:key, :value, :at)")
 
@@ -162,6 +164,7 @@ def test_waits_for_a_lock_held_by_another_process(sqlite_db: Database) -> None:
         other.close()
     assert {"locked.0", "locked.1", "locked.2"} <= _keys(sqlite_db)
     assert group.commits == 0  # each ran in the threadpool on an ordinary connection
+    assert group.stats.threadpool == 3
 
 
 def test_a_refusal_rolls_back_to_its_savepoint_and_the_batch_commits(sqlite_db: Database) -> None:
@@ -228,3 +231,27 @@ def test_without_savepoints_a_lone_late_refusal_is_its_answer(sqlite_db: Databas
     assert isinstance(refused, _Refused) and str(refused) == "alone"
     assert "lone.half" not in _keys(sqlite_db)
     assert group.commits == 0
+
+
+def test_counts_reach_the_metrics(sqlite_db: Database) -> None:
+    """Each group commit counts its transactions, jobs and reruns; ``/_pishkhan/metrics``
+    shows them summed per name (what a scrape reads to see the batching achieved)."""
+    name = f"test.metrics.{uuid.uuid4().hex}"
+    group = GroupCommit(sqlite_db, name=name)
+
+    def fails(_conn: Connection) -> None:
+        raise ValueError("rerun the batch alone")
+
+    async def main() -> None:
+        await asyncio.gather(*(group.run(_put(f"metrics.{i}")) for i in range(6)))
+
+    asyncio.run(main())
+    _between(group, fails, "metrics.fail")
+    stats = all_stats()[name]
+    # 6 jobs in one transaction; then a batch of 3 rolled back and its two good jobs rerun
+    assert (stats.commits, stats.jobs, stats.alone, stats.threadpool) == (3, 8, 3, 0)
+    text = Metrics().render().decode()
+    assert f'pishkhan_group_commit_transactions_total{{name="{name}"}} 3.0' in text
+    assert f'pishkhan_group_commit_jobs_total{{name="{name}"}} 8.0' in text
+    assert f'pishkhan_group_commit_reruns_total{{name="{name}"}} 3.0' in text
+    assert f'pishkhan_group_commit_threadpool_total{{name="{name}"}} 0.0' in text

@@ -30,6 +30,9 @@ Each job stays all-or-nothing on its own:
   which waits for the lock.
 
 A batch is bounded (:data:`MAX_BATCH` jobs); later jobs go to the next turn.
+
+Every ``GroupCommit`` counts what it did (:class:`GroupCommitStats`); :func:`all_stats` sums
+them per name for ``/_pishkhan/metrics`` (jobs per transaction is the batching achieved).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -85,8 +89,40 @@ class _Batch:
         self.scheduled = False
 
 
+@dataclass
+class GroupCommitStats:
+    """What one :class:`GroupCommit` did, or the sum of several (:func:`all_stats`)."""
+
+    #: Transactions committed (a batch's, or one job's after its batch was rolled back) and the
+    #: jobs run in them.
+    commits: int = 0
+    jobs: int = 0
+    #: Jobs run again in a transaction of their own after their batch was rolled back.
+    alone: int = 0
+    #: Jobs sent to the threadpool because another process held the write lock.
+    threadpool: int = 0
+
+    def add(self, other: GroupCommitStats) -> None:
+        self.commits += other.commits
+        self.jobs += other.jobs
+        self.alone += other.alone
+        self.threadpool += other.threadpool
+
+
+_live: weakref.WeakSet[GroupCommit] = weakref.WeakSet()
+
+
+def all_stats() -> dict[str, GroupCommitStats]:
+    """This process's group commits' counts, summed per name."""
+    totals: dict[str, GroupCommitStats] = {}
+    for group in list(_live):
+        totals.setdefault(group.name, GroupCommitStats()).add(group.stats)
+    return totals
+
+
 class GroupCommit:
-    """Runs write jobs of concurrent requests in shared transactions (see the module doc)."""
+    """Runs write jobs of concurrent requests in shared transactions (see the module doc).
+    ``name`` labels its counts in the metrics."""
 
     def __init__(
         self,
@@ -95,7 +131,11 @@ class GroupCommit:
         *,
         refusals: tuple[type[Exception], ...] = (),
         savepoints: bool = True,
+        name: str = "default",
     ) -> None:
+        self.name = name
+        self.stats = GroupCommitStats()
+        _live.add(self)
         self._db = db
         self._max = max_batch
         self._refusals = refusals
@@ -104,9 +144,16 @@ class GroupCommit:
             weakref.WeakKeyDictionary()
         )
         self._tasks: set[asyncio.Task[None]] = set()
-        #: Transactions committed and jobs run in them (for tests and metrics).
-        self.commits = 0
-        self.jobs = 0
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed (for tests; see :attr:`stats`)."""
+        return self.stats.commits
+
+    @property
+    def jobs(self) -> int:
+        """Jobs run in them."""
+        return self.stats.jobs
 
     async def run(self, job: Callable[[Connection], T]) -> T:
         """Run ``job(conn)`` in a write transaction; its value once the transaction committed."""
@@ -132,6 +179,7 @@ class GroupCommit:
         for (job, future), outcome in zip(jobs, outcomes, strict=True):
             if outcome.busy:
                 # Another process holds the write lock: wait for it in the threadpool.
+                self.stats.threadpool += 1
                 task = loop.create_task(self._in_threadpool(job, future))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -155,9 +203,10 @@ class GroupCommit:
                 return [_BUSY] * len(jobs)
             if len(jobs) == 1:
                 return [_Outcome(error=exc.refusal if isinstance(exc, _LateRefusal) else exc)]
+            self.stats.alone += len(jobs)
             return [self._alone(job) for job in jobs]
-        self.commits += 1
-        self.jobs += len(jobs)
+        self.stats.commits += 1
+        self.stats.jobs += len(jobs)
         return outcomes
 
     def _isolated(self, conn: Connection, jobs: list[Job]) -> list[_Outcome]:
@@ -191,8 +240,8 @@ class GroupCommit:
                 value = job(conn)
         except Exception as exc:
             return _BUSY if is_busy(exc) else _Outcome(error=exc)
-        self.commits += 1
-        self.jobs += 1
+        self.stats.commits += 1
+        self.stats.jobs += 1
         return _Outcome(value)
 
     async def _in_threadpool(self, job: Job, future: asyncio.Future[Any]) -> None:

@@ -75,7 +75,7 @@ class JibitApi:
         # SQLite transactions of a few statements are faster inline than through the
         # threadpool (measured, see docs/jibit.md); PostgreSQL waits on the network.
         self.inline = inline_sqlite and runtime.db.is_sqlite
-        self.group = GroupCommit(runtime.db) if self.inline else None
+        self.group = GroupCommit(runtime.db, name="jibit") if self.inline else None
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -283,7 +283,9 @@ def issue_group(db: Database) -> GroupCommit:
     refusal keeps nothing of its issuance and the others still commit; a refusal after a write
     (the charge's: no credit left, a daily limit reached) has the batch redone one issuance per
     transaction."""
-    return GroupCommit(db, MAX_BATCH, refusals=(PendarError,), savepoints=False)
+    return GroupCommit(
+        db, MAX_BATCH, refusals=(PendarError,), savepoints=False, name="pendar.issue"
+    )
 
 
 _batchers: PerDatabase[GroupCommit] = PerDatabase()
