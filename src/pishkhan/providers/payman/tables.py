@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -83,7 +84,8 @@ payman_mandates = Table(
     UniqueConstraint("customer_id", "trace_id", name="uq_payman_mandates_customer_trace"),
     CheckConstraint(_in("status", MANDATE_STATUSES), name="status"),
     CheckConstraint("day_count >= 0 AND month_count >= 0 AND day_amount >= 0", name="counters"),
-    Index("ix_payman_mandates_customer", "customer_id", "id"),
+    # The merchant's mandates in order; also what payman_transactions' foreign key refers to.
+    UniqueConstraint("customer_id", "id", name="uq_payman_mandates_customer_mandate"),
 )
 
 # Append-only: every state transition of a mandate.
@@ -128,8 +130,12 @@ payman_transactions = Table(
     "payman_transactions",
     metadata,
     Column("id", BigIntPK, primary_key=True, autoincrement=True),
-    Column("customer_id", ForeignKey("customers.id"), nullable=False),
-    Column("mandate_id", ForeignKey("payman_mandates.id"), nullable=False),
+    # (customer_id, mandate_id) refers to the mandate, whose customer_id refers to customers: no
+    # foreign key to customers here, so a pay locks only its mandate's row (which it holds
+    # FOR UPDATE already), never the merchant's customers row that every concurrent pay of the
+    # merchant would share (migration 0009).
+    Column("customer_id", BigIntPK, nullable=False),
+    Column("mandate_id", BigIntPK, nullable=False),
     Column("payman_id", String(16), nullable=False),
     Column("trace_id", String(64), nullable=False),
     Column("reference_id", String(24), nullable=False, unique=True),
@@ -152,6 +158,11 @@ payman_transactions = Table(
     Column("reconcile_status", Integer, nullable=True),
     Column("reconciled_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("customer_id", "trace_id", name="uq_payman_transactions_customer_trace"),
+    ForeignKeyConstraint(
+        ["customer_id", "mandate_id"],
+        ["payman_mandates.customer_id", "payman_mandates.id"],
+        name="fk_payman_transactions_mandate",
+    ),
     CheckConstraint(_in("status", TRANSACTION_STATUSES), name="status"),
     CheckConstraint("amount > 0 AND commission_amount >= 0", name="amounts"),
     Index("ix_payman_transactions_customer_created", "customer_id", "created_at"),
