@@ -431,6 +431,26 @@ def fresh_postgres_database(admin_url: str, prefix: str = "pishkhan_bench") -> I
             )
 
 
+def flush_writes(postgres_url: str | None, log: Log) -> float:
+    """Write out what earlier phases left dirty, before a measurement: PostgreSQL's dirty
+    buffers (``CHECKPOINT``, when the run uses it) and the kernel's dirty page cache
+    (``sync``). Without it the kernel writes back, some 30 s later, the ~250 MB that
+    ``pgbench -i`` loads (or a scenario's preparation wrote), and that writeback lands on
+    whichever measurement runs then: the WAL flushes that commit each request take several
+    times longer. Returns the seconds it took."""
+    started = time.monotonic()
+    if postgres_url:
+        import psycopg
+
+        with psycopg.connect(_pg_conninfo(postgres_url), autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+    os.sync()
+    took = time.monotonic() - started
+    if took > 0.5:
+        log(f"wrote out earlier phases' dirty data ({took:.1f} s)")
+    return took
+
+
 # --------------------------------------------------------------------------------------------
 # Options and records
 
@@ -704,7 +724,16 @@ def run_callable(baseline: CallableBaseline, ctx: BaselineContext) -> Measuremen
     )
 
 
-def run_command(baseline: CommandBaseline, ctx: BaselineContext, log: Log) -> Measurement:
+def run_command(
+    baseline: CommandBaseline,
+    ctx: BaselineContext,
+    log: Log,
+    *,
+    settle: float = 0.0,
+    quiet: float = 0.05,
+) -> Measurement:
+    """Prepare (untimed), write out what that left dirty (:func:`flush_writes`), wait for a
+    quiet machine when ``settle`` is set, then run and parse the measured command."""
     env = plain_env()
     for argv in baseline.prepare(ctx) if baseline.prepare else ():
         log(f"baseline prepare: {' '.join(argv)}")
@@ -713,6 +742,9 @@ def run_command(baseline: CommandBaseline, ctx: BaselineContext, log: Log) -> Me
         )
         if proc.returncode != 0:
             raise HarnessError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    flush_writes(ctx.database_url, log)
+    if settle > 0:
+        wait_quiet(settle, quiet, log)
     cpus = {"server": ctx.server_cpus, "load": ctx.load_cpus, "none": None}[baseline.pin]
     argv = list(baseline.command(ctx))
     log(f"baseline: {' '.join(argv)}")
@@ -921,6 +953,7 @@ def _run(
         )
 
     def load(spec: LoadSpec, proc: ManagedProcess) -> Measurement:
+        flush_writes(options.postgres_url if database_url else None, log)
         if options.settle > 0:
             wait_quiet(options.settle, options.quiet, log)
         with CpuSampler([proc.pid], plan.server) as sampler:
@@ -931,12 +964,14 @@ def _run(
         if baseline_spec is not None:
             assert base_proc is not None
             return load(baseline_spec, base_proc)
+        if isinstance(baseline, CommandBaseline):
+            # flush_writes runs between the baseline's preparation and its measurement
+            return run_command(baseline, bctx, log, settle=options.settle, quiet=options.quiet)
+        flush_writes(None, log)
         if options.settle > 0:
             wait_quiet(options.settle, options.quiet, log)
         if isinstance(baseline, CallableBaseline):
             return run_callable(baseline, bctx)
-        if isinstance(baseline, CommandBaseline):
-            return run_command(baseline, bctx, log)
         assert isinstance(baseline, NoBaseline)
         return None
 
