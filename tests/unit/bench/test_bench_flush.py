@@ -21,12 +21,19 @@ def _requested_checkpoints(url: str) -> int:
     return int(row[0])
 
 
-def test_flush_writes_checkpoints_postgresql_only_when_asked() -> None:
+def test_flush_writes_checkpoints_postgresql() -> None:
     if not PG_URL:
         pytest.skip("PISHKHAN_TEST_DATABASE_URL is not set")
     logged: list[str] = []
     before = _requested_checkpoints(PG_URL)
     flush_writes(PG_URL, logged.append)
-    assert _requested_checkpoints(PG_URL) == before + 1
-    flush_writes(None, logged.append)  # a SQLite run: the kernel's page cache only
-    assert _requested_checkpoints(PG_URL) == before + 1
+    # at least ours (other work on the server may ask for checkpoints too)
+    assert _requested_checkpoints(PG_URL) >= before + 1
+
+
+def test_flush_writes_without_a_url_never_connects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SQLite run: the kernel's page cache only."""
+    calls: list[object] = []
+    monkeypatch.setattr(psycopg, "connect", lambda *a, **k: calls.append(a))
+    flush_writes(None, lambda _line: None)
+    assert calls == []
