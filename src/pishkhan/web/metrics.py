@@ -59,7 +59,7 @@ class _GroupCommitCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         stats = all_stats()
         families = (
-            ("transactions", "Shared write transactions committed", "commits"),
+            ("transactions", "Write transactions committed", "commits"),
             ("jobs", "Write jobs committed in them", "jobs"),
             ("reruns", "Jobs run again alone after their batch was rolled back", "alone"),
             ("threadpool", "Jobs sent to the threadpool (database locked elsewhere)", "threadpool"),

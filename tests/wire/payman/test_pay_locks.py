@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
+from pishkhan.providers.payman import pgpay
 from pishkhan.providers.payman.tables import payman_mandates
 
 from .conftest import Payman
@@ -25,9 +26,8 @@ def test_a_pay_does_not_wait_for_the_merchants_customer_row(pm: Payman, runtime:
         customer_id = conn.execute(
             select(payman_mandates.c.customer_id).where(payman_mandates.c.payman_id == payman_id)
         ).scalar_one()
-    url = runtime.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     answers: list[Any] = []
-    with psycopg.connect(url) as other:
+    with psycopg.connect(pgpay.conninfo_of(runtime.db.engine)) as other:
         # FOR UPDATE conflicts with the FOR KEY SHARE a foreign key check takes
         other.execute("SELECT 1 FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
         paying = threading.Thread(target=lambda: answers.append(pm.pay(payman_id, 1000)))

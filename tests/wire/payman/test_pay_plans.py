@@ -81,8 +81,7 @@ def test_a_pay_reads_a_few_blocks_however_many_transactions_came_before(pm: Paym
             conn.execute(customers.insert(), [customer])
             conn.execute(world_deposits.insert(), [deposit])
             conn.execute(payman_mandates.insert(), [mandate])
-        url = fresh.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(url, autocommit=True) as session:
+        with psycopg.connect(pgpay.conninfo_of(fresh.engine), autocommit=True) as session:
 
             def pay(trace: str) -> int:
                 """One pay as the server sends it; the blocks its plan read."""
