@@ -115,6 +115,8 @@ def serve(args: argparse.Namespace) -> int:
     else:
         import uvicorn
 
+        from pishkhan.web.uvicorn_http import HttpToolsProtocol
+
         uvicorn.run(
             "pishkhan.asgi:app",
             host=settings.host,
@@ -123,6 +125,7 @@ def serve(args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             server_header=False,
+            http=HttpToolsProtocol,  # one send() per response (web/uvicorn_http.py)
         )
     return 0
 
