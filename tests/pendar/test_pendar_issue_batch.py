@@ -9,11 +9,13 @@ import random
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from pendar.support import MARYAM, Customer
+from pishkhan.core.db import driver_connection
 from pishkhan.iran.national_code import generate_national_code
-from pishkhan.providers.pendar import hot
+from pishkhan.providers.pendar import hot, service
 from pishkhan.providers.pendar.tables import pendar_certificates
 from pishkhan.tenants.tables import usage_events
 
@@ -115,6 +117,69 @@ def test_credit_runs_out_inside_a_batch(customer: Customer, runtime: Any, app: A
     assert int(customer.post("GetCredit", _credit_body(customer)).json()["Credit"]) == 0
     if runtime.db.is_sqlite:  # the shared transaction rolled back, two issued on their own
         assert batcher.commits == commits + 2
+
+
+def test_registration_read_again_only_when_something_was_written(
+    customer: Customer, runtime: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the write transaction reads the registration again only when something may
+    have changed it since build read it (Database.unchanged_since). Nothing written in
+    between: not read again, and issued. Another connection issuing a certificate for the same
+    registration in between: read again, and refused 1001, so the person still has one
+    certificate, not two."""
+    if not runtime.db.is_sqlite:
+        pytest.skip("SQLite's kept hot connection")
+    rng = random.Random(13)
+    people = [{**MARYAM, "NationalCode": generate_national_code(rng)} for _ in range(4)]
+    customer.issue(customer.register(people[0]))  # the CA hierarchy is loaded: inline from now
+    codes = [customer.register(p) for p in people[1:]]
+    in_transaction: list[str] = []
+    read = hot.registration_row
+
+    def counted(conn: Any, postgres: bool, tracking_code: str, now: Any) -> Any:
+        if driver_connection(conn).in_transaction:
+            in_transaction.append(tracking_code)
+        return read(conn, postgres, tracking_code, now)
+
+    monkeypatch.setattr(hot, "registration_row", counted)
+
+    def issue(tracking_code: str) -> dict[str, Any]:
+        async def main() -> dict[str, Any]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                body = customer.issue_body(tracking_code)
+                answer: dict[str, Any] = (await c.post(f"/api/{METHOD}", json=body)).json()
+                return answer
+
+        return asyncio.run(main())
+
+    assert issue(codes[0])["IsSuccess"] is True  # (the first transaction knows nothing before it)
+    in_transaction.clear()
+    assert issue(codes[1])["IsSuccess"] is True
+    assert in_transaction == []  # nothing written since build: not read again
+
+    build = service.IssueJob.build
+
+    def build_then_issued_elsewhere(job: service.IssueJob, conn: Any) -> None:
+        build(job, conn)
+        monkeypatch.setattr(service.IssueJob, "build", build)  # once
+        # an ordinary connection (another worker, say) issues for the same registration
+        service.issue_certificate(runtime, service.lower_keys(customer.issue_body(codes[2])))
+
+    monkeypatch.setattr(service.IssueJob, "build", build_then_issued_elsewhere)
+    in_transaction.clear()
+    answer = issue(codes[2])
+    assert [answer["IsSuccess"], answer["ErrorCode"]] == [False, 1001]
+    # read twice by the other issuance (its build reads in a read transaction there), then
+    # again in this one's transaction
+    assert in_transaction == [codes[2]] * 3
+    with runtime.db.read() as conn:
+        count = conn.execute(
+            select(func.count())
+            .select_from(pendar_certificates)
+            .where(pendar_certificates.c.national_code == people[3]["NationalCode"])
+        ).scalar_one()
+    assert count == 1
 
 
 def _credit_body(customer: Customer) -> dict[str, Any]:

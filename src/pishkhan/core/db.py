@@ -13,13 +13,12 @@ pool checkout per call) and :class:`DriverSQL` (pre-written SQL run on the DBAPI
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -34,13 +33,17 @@ from sqlalchemy.pool import NullPool
 HOT_BUSY_TIMEOUT_MS: Final = 20
 #: How often the WAL is checkpointed in the background when hot connections are in use.
 CHECKPOINT_INTERVAL_S: Final = 0.5
-#: WAL size past which the background checkpoint also resets the log (see
+#: Size of the log in use past which the WAL is started over (see
 #: ``Database._checkpoint_loop``): under a steady write load the passive checkpoint never
-#: catches up with the writers, and without a reset the WAL file would grow for as long as the
+#: catches up with the writers, and without a restart the WAL file would grow for as long as the
 #: load lasts.
 WAL_RESET_BYTES: Final = 64 * 1024 * 1024
-#: How long the resetting checkpoint waits for the writer's lock and for readers, at most.
+#: How long the blocking (TRUNCATE) checkpoint, the fallback, waits for the writer's lock and
+#: for readers, at most.
 WAL_RESET_WAIT_S: Final = 1.0
+#: Checkpoint periods the log may stay past :data:`WAL_RESET_BYTES` while hot writers are asked
+#: to restart it, before the blocking checkpoint does.
+WAL_RESTART_TRIES: Final = 3
 
 log = logging.getLogger("pishkhan.db")
 
@@ -106,8 +109,13 @@ class Database:
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
         self.wal_reset_bytes = WAL_RESET_BYTES
-        #: WAL resets done by the background checkpoint (for tests and metrics).
+        #: WAL resets done by the background checkpoint's blocking fallback (for tests).
         self.wal_resets = 0
+        #: WAL restarts the hot writers made possible (for tests).
+        self.wal_restarts = 0
+        #: Set by the checkpoint thread when the log is past :data:`WAL_RESET_BYTES`; the next
+        #: hot writer to commit acts on it (:meth:`_let_wal_restart`).
+        self.wal_restart_wanted = False
         if self.dialect == "sqlite":
             _install_sqlite_pragmas(self.engine)
 
@@ -157,6 +165,57 @@ class Database:
             return self.read()
         return nullcontext(self._hot_connection())
 
+    def hot_mark(self, conn: Connection) -> HotMark | None:
+        """A mark of this moment on ``conn`` when it is this thread's kept hot connection
+        outside a transaction (a read through :meth:`hot_read` just done), else None. Costs no
+        statement; see :meth:`unchanged_since`."""
+        state: _HotState | None = getattr(self._local, "state", None)
+        if state is None or getattr(self._local, "conn", None) is not conn:
+            return None
+        raw: sqlite3.Connection = driver_connection(conn)
+        if raw.in_transaction:
+            return None
+        return HotMark(state, state.readings, raw.total_changes)
+
+    def unchanged_since(self, conn: Connection, mark: HotMark, claim: Hashable) -> bool:
+        """Inside a :meth:`hot_write` transaction on the connection ``mark`` was taken on:
+        whether what was read there before the mark still holds for a reader of ``claim``
+        without reading it again.
+
+        True when, between the mark and the start of this transaction, no other connection
+        committed (``PRAGMA data_version``, read once per transaction and compared with the
+        previous reading) and this connection wrote nothing (``total_changes`` at the mark and
+        at ``BEGIN``), and no earlier caller in this transaction claimed ``claim``: the caller
+        says with it that its writes in this transaction may change what a reader of ``claim``
+        sees, so a second caller with the same claim reads again. The claim is taken either
+        way. False whenever in doubt (another connection, a transaction the mark does not
+        precede)."""
+        state: _HotState | None = getattr(self._local, "state", None)
+        if (
+            state is None
+            or state is not mark.state
+            or getattr(self._local, "conn", None) is not conn
+            or not state.open
+        ):
+            return False
+        claims = state.claims
+        if state.asked != state.transaction:
+            raw: sqlite3.Connection = driver_connection(conn)
+            version = raw.execute("PRAGMA data_version").fetchone()[0]
+            state.readings += 1
+            if version != state.version:
+                state.version = version
+                state.changed_at = state.readings
+            state.asked = state.transaction
+            claims.clear()
+        claimed = claim in claims
+        claims.add(claim)
+        return (
+            not claimed
+            and state.changed_at <= mark.readings
+            and mark.changes == state.changes_at_begin
+        )
+
     def _hot_connection(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is not None and not conn.closed and not conn.invalidated:
@@ -170,6 +229,7 @@ class Database:
         self._start_checkpointer()
         conn = conn.execution_options(sqlite_begin="HOT")
         self._local.conn = conn
+        self._local.state = _HotState()
         with self._hot_lock:
             self._hot.append(conn)
         return conn
@@ -194,28 +254,49 @@ class Database:
             self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
-        """Move the WAL into the database file every half second (PASSIVE: it never blocks a reader
-        or a writer), off the event loop; hot connections do not checkpoint themselves.
+        """Move the WAL into the database file every half second (PASSIVE: it never blocks a
+        reader or a writer), off the event loop; hot connections do not checkpoint themselves.
 
-        A writer starts the WAL file over only when every frame in it has been checkpointed,
-        which under a steady load never happens between two commits: past
-        :data:`WAL_RESET_BYTES` the loop runs a TRUNCATE checkpoint, which waits (up to
-        :data:`WAL_RESET_WAIT_S`) for the writer's lock and for readers, copies the few frames
-        the passive one left, and empties the file. Writers wait meanwhile (a hot transaction
-        that gives up goes to the threadpool, as on any lock); readers do not."""
+        SQLite starts the WAL over when a writer begins with every frame of the log already in
+        the database file and no reader in the log. Under a steady load that never happens by
+        itself: a passive checkpoint takes longer than the gap between two commits. Once the
+        log in use is past :data:`WAL_RESET_BYTES`, this loop asks the hot writers
+        (:attr:`wal_restart_wanted`): the next one to commit copies the few frames committed
+        since this checkpoint began, right after its own commit, when no other write can come
+        in between (:meth:`_let_wal_restart`), and its next transaction starts the log over.
+        Nothing waits for a lock. When no hot writer took the request up (an idle server, or
+        writers only on ordinary connections) or the log stays too long for
+        :data:`WAL_RESTART_TRIES` periods (a reader in the log), the loop falls back to a
+        TRUNCATE checkpoint, which waits (up to :data:`WAL_RESET_WAIT_S`) for the writer's lock
+        and for readers and empties the file; writers wait meanwhile (a hot transaction that
+        gives up goes to the threadpool, as on any lock); readers do not."""
         conn: sqlite3.Connection | None = None
-        wal = self._path + "-wal"
+        frame_bytes = 0
+        over = 0  # periods the log has been past the limit without a restart
+        restarts = self.wal_restarts
         while not self._stop.wait(CHECKPOINT_INTERVAL_S):
             try:
                 if conn is None:
                     conn = sqlite3.connect(
                         self._path, isolation_level=None, timeout=WAL_RESET_WAIT_S
                     )
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                if _file_size(wal) > self.wal_reset_bytes:
+                    frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24
+                _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if restarts != self.wal_restarts:  # a hot writer restarted the log meanwhile
+                    restarts, over = self.wal_restarts, 0
+                if frames * frame_bytes <= self.wal_reset_bytes:
+                    over = 0
+                    self.wal_restart_wanted = False
+                    continue
+                over += 1
+                if self.wal_restart_wanted or over > WAL_RESTART_TRIES:
                     busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
                     if not busy:
                         self.wal_resets += 1
+                        over = 0
+                    self.wal_restart_wanted = False
+                else:
+                    self.wal_restart_wanted = True
             except sqlite3.Error as exc:
                 log.warning("WAL checkpoint failed: %s", exc)
                 if conn is not None:
@@ -225,6 +306,20 @@ class Database:
         if conn is not None:
             with suppress(sqlite3.Error):
                 conn.close()
+
+    def _let_wal_restart(self, raw: sqlite3.Connection) -> None:
+        """Right after a hot writer's commit: checkpoint what the background checkpoint left,
+        so that this connection's next write transaction starts the WAL over (see
+        :meth:`_checkpoint_loop`). No write can come in between on this thread; a reader (or
+        another process's writer) may still hold frames back, and the loop asks again."""
+        self.wal_restart_wanted = False
+        try:
+            _busy, frames, done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed: %s", exc)
+            return
+        if frames == done:
+            self.wal_restarts += 1
 
     def dispose(self) -> None:
         self._stop.set()
@@ -240,11 +335,37 @@ class Database:
         self.engine.dispose()
 
 
-def _file_size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+class _HotState:
+    """What :meth:`Database.unchanged_since` keeps about one kept hot connection."""
+
+    __slots__ = (
+        "asked",
+        "changed_at",
+        "changes_at_begin",
+        "claims",
+        "open",
+        "readings",
+        "transaction",
+        "version",
+    )
+
+    def __init__(self) -> None:
+        self.transaction = 0  # hot transactions begun on the connection
+        self.open = False  # one of them is open now
+        self.changes_at_begin = 0  # total_changes at its BEGIN
+        self.asked = -1  # the transaction data_version was last read in
+        self.readings = 0  # data_version readings so far
+        self.version: int | None = None  # the last reading
+        self.changed_at = 0  # the reading at which another connection's commit was last seen
+        self.claims: set[Hashable] = set()  # claims taken in transaction ``asked``
+
+
+class HotMark(NamedTuple):
+    """A moment on a kept hot connection (:meth:`Database.hot_mark`)."""
+
+    state: _HotState
+    readings: int
+    changes: int
 
 
 class _HotTransaction:
@@ -256,29 +377,37 @@ class _HotTransaction:
     commit or rollback ends the same SQLite transaction.
     """
 
-    __slots__ = ("conn", "db", "raw")
+    __slots__ = ("conn", "db", "raw", "state")
 
     def __init__(self, db: Database, conn: Connection) -> None:
         self.db = db
         self.conn = conn
         self.raw: sqlite3.Connection = driver_connection(conn)
+        self.state: _HotState = db._local.state
 
     def __enter__(self) -> Connection:
+        raw, state = self.raw, self.state
         try:
-            self.raw.execute("BEGIN IMMEDIATE")
+            raw.execute("BEGIN IMMEDIATE")
         except BaseException:
             self.db._drop_hot(self.conn)
             raise
+        state.transaction += 1
+        state.changes_at_begin = raw.total_changes
+        state.open = True
         return self.conn
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         conn, raw = self.conn, self.raw
+        self.state.open = False
         try:
             if exc_type is None:
                 if conn.in_transaction():
                     conn.commit()
                 else:
                     raw.execute("COMMIT")
+                if self.db.wal_restart_wanted:
+                    self.db._let_wal_restart(raw)
                 return
             if conn.in_transaction():
                 conn.rollback()

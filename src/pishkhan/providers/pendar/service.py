@@ -715,7 +715,9 @@ class IssueJob:
     (tracking code, approval, an active certificate, the CSR and key policy) and builds and
     signs the certificate. :meth:`run` is the write transaction's body: it reads the
     registration again (with the active-certificate check for its stored subject, in the same
-    statement) and, should the row differ from :meth:`build`'s (an approval, a new
+    statement), unless on SQLite nothing can have changed it since :meth:`build` read it
+    (:meth:`~pishkhan.core.db.Database.unchanged_since`), and, should the row differ from
+    :meth:`build`'s (an approval, a new
     registration for the same tracking code), checks and signs again inside; then the charge,
     the certificate row and the audit entry. It only touches the database and this object,
     so it may be run again in another transaction after a rollback. Every step refuses with :class:`PendarError`; a refusal from
@@ -736,6 +738,7 @@ class IssueJob:
         "from_row",
         "issued",
         "loaded",
+        "mark",
         "now",
         "p12_key",
         "password",
@@ -775,6 +778,7 @@ class IssueJob:
         now = self.runtime.clock.now_utc()
         row = hot.registration_row(conn, hot.is_postgres(conn), self.tracking_code, now)
         self.row = row
+        self.mark = self.runtime.db.hot_mark(conn)  # SQLite's kept hot connection only
         self._sign(conn, None if row is None else hot.registration(row), now, checked=True)
 
     def _sign(
@@ -849,9 +853,18 @@ class IssueJob:
         # PostgreSQL: the person's issuances one at a time (see hot.lock_subject), taken
         # before the read below, whose last column is the active-certificate check.
         hot.lock_subject(conn, postgres, loaded.name, built.national_code)
-        row = hot.registration_row(conn, postgres, self.tracking_code, self.now)
         built_row = self.row
         assert built_row is not None  # build refused otherwise
+        mark = self.mark
+        if mark is not None and runtime.db.unchanged_since(
+            conn, mark, (loaded.name, built.national_code)
+        ):
+            # Nothing was written anywhere since build read the row, and no issuance for this
+            # person came before this one in the transaction: the row, and its active-
+            # certificate answer, still hold.
+            row: tuple[Any, ...] | None = built_row
+        else:
+            row = hot.registration_row(conn, postgres, self.tracking_code, self.now)
         if row is None or row[:-1] != built_row[:-1]:
             # changed since build (an approval, a new registration for the tracking code):
             # check and sign again, inside the transaction
