@@ -126,11 +126,12 @@ def test_registration_read_again_only_when_something_was_written(
     have changed it since build read it (Database.unchanged_since). Nothing written in
     between: not read again, and issued. Another connection issuing a certificate for the same
     registration in between: read again, and refused 1001, so the person still has one
-    certificate, not two."""
+    certificate, not two. Two issuances for one registration in one transaction: the first
+    is not read again, the second is (the first claimed the person) and refused 1001."""
     if not runtime.db.is_sqlite:
         pytest.skip("SQLite's kept hot connection")
     rng = random.Random(13)
-    people = [{**MARYAM, "NationalCode": generate_national_code(rng)} for _ in range(4)]
+    people = [{**MARYAM, "NationalCode": generate_national_code(rng)} for _ in range(5)]
     customer.issue(customer.register(people[0]))  # the CA hierarchy is loaded: inline from now
     codes = [customer.register(p) for p in people[1:]]
     in_transaction: list[str] = []
@@ -143,20 +144,25 @@ def test_registration_read_again_only_when_something_was_written(
 
     monkeypatch.setattr(hot, "registration_row", counted)
 
-    def issue(tracking_code: str) -> dict[str, Any]:
-        async def main() -> dict[str, Any]:
+    def issue(*tracking_codes: str) -> list[dict[str, Any]]:
+        async def main() -> list[dict[str, Any]]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-                body = customer.issue_body(tracking_code)
-                answer: dict[str, Any] = (await c.post(f"/api/{METHOD}", json=body)).json()
-                return answer
+                bodies = [customer.issue_body(tc) for tc in tracking_codes]
+                answers = await asyncio.gather(*(c.post(f"/api/{METHOD}", json=b) for b in bodies))
+                return [a.json() for a in answers]
 
         return asyncio.run(main())
 
-    assert issue(codes[0])["IsSuccess"] is True  # (the first transaction knows nothing before it)
+    assert issue(codes[0])[0]["IsSuccess"] is True  # (the first transaction knows nothing before)
     in_transaction.clear()
-    assert issue(codes[1])["IsSuccess"] is True
+    assert issue(codes[1])[0]["IsSuccess"] is True
     assert in_transaction == []  # nothing written since build: not read again
+
+    in_transaction.clear()
+    answers = issue(codes[3], codes[3])  # one transaction (tests/foundation: group commit)
+    assert sorted((a["IsSuccess"], a["ErrorCode"]) for a in answers) == [(False, 1001), (True, 0)]
+    assert in_transaction == [codes[3]]  # the second one only
 
     build = service.IssueJob.build
 
@@ -168,7 +174,7 @@ def test_registration_read_again_only_when_something_was_written(
 
     monkeypatch.setattr(service.IssueJob, "build", build_then_issued_elsewhere)
     in_transaction.clear()
-    answer = issue(codes[2])
+    [answer] = issue(codes[2])
     assert [answer["IsSuccess"], answer["ErrorCode"]] == [False, 1001]
     # read twice by the other issuance (its build reads in a read transaction there), then
     # again in this one's transaction

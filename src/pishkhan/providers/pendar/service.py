@@ -717,10 +717,10 @@ class IssueJob:
     registration again (with the active-certificate check for its stored subject, in the same
     statement), unless on SQLite nothing can have changed it since :meth:`build` read it
     (:meth:`~pishkhan.core.db.Database.unchanged_since`), and, should the row differ from
-    :meth:`build`'s (an approval, a new
-    registration for the same tracking code), checks and signs again inside; then the charge,
-    the certificate row and the audit entry. It only touches the database and this object,
-    so it may be run again in another transaction after a rollback. Every step refuses with :class:`PendarError`; a refusal from
+    :meth:`build`'s (an approval, a new registration for the same tracking code), checks and
+    signs again inside; then the charge, the certificate row and the audit entry. It only
+    touches the database and this object, so it may be run again in another transaction after
+    a rollback. Every step refuses with :class:`PendarError`; a refusal from
     :meth:`run` (no credit, a certificate issued meanwhile) leaves a signed certificate
     unused, which is never stored or published. :meth:`body` is the success answer once the
     transaction committed; ``acct`` is the customer once known (for the failure's usage
