@@ -64,6 +64,48 @@ def test_concurrent_jobs_share_one_commit(sqlite_db: Database) -> None:
     assert {f"gc.{i}" for i in range(10)} <= _keys(sqlite_db)
 
 
+def test_before_steps_run_back_to_back_outside_the_transaction(sqlite_db: Database) -> None:
+    """A batch's ``before`` steps all run, in order, before its transaction begins and
+    outside it; a step that raises answers its own job with that error and keeps the job out,
+    the others commit together."""
+    group = GroupCommit(sqlite_db)
+    events: list[str] = []
+
+    def before(i: int) -> Any:
+        def step() -> None:
+            with sqlite_db.hot_read() as conn:
+                # outside any transaction on the kept connection
+                events.append(f"before.{i}:{int(conn.connection.dbapi_connection.in_transaction)}")
+            if i == 2:
+                raise ValueError("no signature for 2")
+
+        return step
+
+    def job(i: int) -> Any:
+        put = _put(f"before.{i}")
+
+        def run(conn: Connection) -> str:
+            events.append(f"job.{i}")
+            return str(put(conn))
+
+        return run
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(
+            *(group.run(job(i), before=before(i)) for i in range(4)), return_exceptions=True
+        )
+
+    answers = asyncio.run(main())
+    assert answers[:2] == ["before.0", "before.1"] and answers[3] == "before.3"
+    assert isinstance(answers[2], ValueError)
+    assert events == [
+        "before.0:0", "before.1:0", "before.2:0", "before.3:0", "job.0", "job.1", "job.3",
+    ]  # fmt: skip
+    assert (group.commits, group.jobs) == (1, 3)
+    keys = _keys(sqlite_db)
+    assert {"before.0", "before.1", "before.3"} <= keys and "before.2" not in keys
+
+
 def test_answered_only_after_commit(sqlite_db: Database) -> None:
     group = GroupCommit(sqlite_db)
     seen: list[bool] = []

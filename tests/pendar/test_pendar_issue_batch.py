@@ -157,26 +157,26 @@ def test_registration_read_again_only_when_something_was_written(
     assert issue(codes[0])[0]["IsSuccess"] is True  # (the first transaction knows nothing before)
     in_transaction.clear()
     assert issue(codes[1])[0]["IsSuccess"] is True
-    assert in_transaction == []  # nothing written since build: not read again
+    assert in_transaction == []  # nothing written since the first read: not read again
 
     in_transaction.clear()
     answers = issue(codes[3], codes[3])  # one transaction (tests/foundation: group commit)
     assert sorted((a["IsSuccess"], a["ErrorCode"]) for a in answers) == [(False, 1001), (True, 0)]
     assert in_transaction == [codes[3]]  # the second one only
 
-    build = service.IssueJob.build
+    read_registration = service.IssueJob.read
 
-    def build_then_issued_elsewhere(job: service.IssueJob, conn: Any) -> None:
-        build(job, conn)
-        monkeypatch.setattr(service.IssueJob, "build", build)  # once
+    def read_then_issued_elsewhere(job: service.IssueJob, conn: Any) -> None:
+        read_registration(job, conn)
+        monkeypatch.setattr(service.IssueJob, "read", read_registration)  # once
         # an ordinary connection (another worker, say) issues for the same registration
         service.issue_certificate(runtime, service.lower_keys(customer.issue_body(codes[2])))
 
-    monkeypatch.setattr(service.IssueJob, "build", build_then_issued_elsewhere)
+    monkeypatch.setattr(service.IssueJob, "read", read_then_issued_elsewhere)
     in_transaction.clear()
     [answer] = issue(codes[2])
     assert [answer["IsSuccess"], answer["ErrorCode"]] == [False, 1001]
-    # read twice by the other issuance (its build reads in a read transaction there), then
+    # read twice by the other issuance (its first read in a read transaction there), then
     # again in this one's transaction
     assert in_transaction == [codes[2]] * 3
     with runtime.db.read() as conn:

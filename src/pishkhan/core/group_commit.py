@@ -31,6 +31,14 @@ Each job stays all-or-nothing on its own:
 
 A batch is bounded (:data:`MAX_BATCH` jobs); later jobs go to the next turn.
 
+A job may come with a ``before`` step: work that must precede it but needs no database (a CA
+signature). The batch's ``before`` steps run one after another just before its transaction,
+outside it, once each; a job whose step raises gets that exception and stays out of the
+transaction. Doing a batch's heavy steps back to back, rather than each inside its own
+request's turn, keeps the requests' remaining Python and SQLite work together, where the
+processor's caches still hold it (measured on Pendar issuance: ~90 µs less per request on a
+machine where one costs ~2 ms).
+
 Every ``GroupCommit`` counts what it did (:class:`GroupCommitStats`); :func:`all_stats` sums
 them per name for ``/_pishkhan/metrics`` (jobs per transaction is the batching achieved).
 """
@@ -50,6 +58,7 @@ from pishkhan.core.db import Database, driver_connection, is_busy
 
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
+Before = Callable[[], object]
 
 #: Jobs committed together at most (a batch holds the event loop while it runs).
 MAX_BATCH: Final = 64
@@ -85,7 +94,7 @@ class _Batch:
     __slots__ = ("jobs", "scheduled")
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[Job, asyncio.Future[Any]]] = []
+        self.jobs: list[tuple[Job, asyncio.Future[Any], Before | None]] = []
         self.scheduled = False
 
 
@@ -155,14 +164,15 @@ class GroupCommit:
         """Jobs run in them."""
         return self.stats.jobs
 
-    async def run(self, job: Callable[[Connection], T]) -> T:
-        """Run ``job(conn)`` in a write transaction; its value once the transaction committed."""
+    async def run(self, job: Callable[[Connection], T], before: Before | None = None) -> T:
+        """Run ``job(conn)`` in a write transaction; its value once the transaction committed.
+        ``before()``, if given, runs first, outside the transaction (see the module doc)."""
         loop = asyncio.get_running_loop()
         batch = self._batches.get(loop)
         if batch is None:
             batch = self._batches[loop] = _Batch()
         future: asyncio.Future[T] = loop.create_future()
-        batch.jobs.append((job, future))
+        batch.jobs.append((job, future, before))
         if not batch.scheduled:
             batch.scheduled = True
             loop.call_soon(self._flush, loop, batch)
@@ -175,8 +185,20 @@ class GroupCommit:
             loop.call_soon(self._flush, loop, batch)
         else:
             batch.scheduled = False
-        outcomes = self._together([job for job, _ in jobs])
-        for (job, future), outcome in zip(jobs, outcomes, strict=True):
+        ready: list[tuple[Job, asyncio.Future[Any]]] = []
+        for job, future, before in jobs:
+            if before is not None:
+                try:
+                    before()
+                except Exception as exc:
+                    if not future.done():
+                        future.set_exception(exc)
+                    continue
+            ready.append((job, future))
+        if not ready:
+            return
+        outcomes = self._together([job for job, _ in ready])
+        for (job, future), outcome in zip(ready, outcomes, strict=True):
             if outcome.busy:
                 # Another process holds the write lock: wait for it in the threadpool.
                 self.stats.threadpool += 1

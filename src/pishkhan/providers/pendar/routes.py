@@ -205,9 +205,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
             job = service.IssueJob(runtime, data)
             try:
                 job.prepare()
-                with runtime.db.hot_read() as conn:  # the signature outside the write lock
-                    job.build(conn)
-                await batcher.run(job.run)
+                with runtime.db.hot_read() as conn:
+                    job.read(conn)
+                # the batch's signatures back to back, outside the write lock
+                await batcher.run(job.run, before=job.sign)
             except PendarError as exc:
                 raise service.failing(exc, job) from None
             return job.body()

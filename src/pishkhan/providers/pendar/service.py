@@ -710,15 +710,17 @@ class IssueJob:
     holds the database's write lock.
 
     :meth:`prepare` does what needs no database (customer, CA and profile, request signature,
-    price rule). :meth:`build` reads the registration as it stands (``conn``: any connection,
-    one statement per read, outside the write transaction), refuses what it already can
-    (tracking code, approval, an active certificate, the CSR and key policy) and builds and
-    signs the certificate. :meth:`run` is the write transaction's body: it reads the
-    registration again (with the active-certificate check for its stored subject, in the same
-    statement), unless on SQLite nothing can have changed it since :meth:`build` read it
-    (:meth:`~pishkhan.core.db.Database.unchanged_since`), and, should the row differ from
-    :meth:`build`'s (an approval, a new registration for the same tracking code), checks and
-    signs again inside; then the charge, the certificate row and the audit entry. It only
+    price rule). :meth:`read` reads the registration as it stands (``conn``: any connection,
+    one statement per read, outside the write transaction) and refuses what it already can
+    (tracking code, approval, an active certificate, the CSR and key policy). :meth:`sign`
+    builds and signs the certificate (no database; the route runs it as the batch's ``before``
+    step, see ``core.group_commit``); :meth:`build` is the two in turn. :meth:`run` is the
+    write transaction's body: it reads the registration again (with the active-certificate
+    check for its stored subject, in the same statement), unless on SQLite nothing can have
+    changed it since :meth:`read` (:meth:`~pishkhan.core.db.Database.unchanged_since`), and,
+    should the row differ from :meth:`read`'s (an approval, a new registration for the same
+    tracking code), checks and signs again inside; then the charge, the certificate row and
+    the audit entry. It only
     touches the database and this object, so it may be run again in another transaction after
     a rollback. Every step refuses with :class:`PendarError`; a refusal from
     :meth:`run` (no credit, a certificate issued meanwhile) leaves a signed certificate
@@ -745,11 +747,12 @@ class IssueJob:
         "payment_id",
         "payment_status",
         "profile",
+        "public_key",
         "reg",
         "row",
         "rule",
         "runtime",
-        "subject_dn",
+        "subject",
         "tracking_code",
     )
 
@@ -773,21 +776,35 @@ class IssueJob:
         self.rule = _price_rule(runtime, acct, self.profile)
 
     def build(self, conn: Connection) -> None:
-        """The signed certificate for the registration as it stands (outside the write
+        """:meth:`read`, then :meth:`sign` (see the class doc)."""
+        self.read(conn)
+        self.sign()
+
+    def read(self, conn: Connection) -> None:
+        """Read the registration as it stands and check what it rules out (outside the write
         transaction; see the class doc)."""
         now = self.runtime.clock.now_utc()
         row = hot.registration_row(conn, hot.is_postgres(conn), self.tracking_code, now)
         self.row = row
         self.mark = self.runtime.db.hot_mark(conn)  # SQLite's kept hot connection only
-        self._sign(conn, None if row is None else hot.registration(row), now, checked=True)
+        self._check(conn, None if row is None else hot.registration(row), now, checked=True)
 
-    def _sign(
+    def sign(self) -> None:
+        """Build and sign the certificate :meth:`read` checked (for a P12 token, with a key
+        pair made here)."""
+        if self.p12_key is None and self.public_key is None:
+            self.p12_key = rsa.generate_private_key(public_exponent=65537, key_size=P12_KEY_BITS)
+        key = self.public_key if self.p12_key is None else self.p12_key.public_key()
+        self.issued = ca_mod.issue(self.loaded, self.profile, self.subject, key, self.now)
+
+    def _check(
         self, conn: Connection, reg: hot.Registration | None, now: datetime, *, checked: bool
     ) -> None:
-        """Refuse what the registration ``reg`` already rules out, else build and sign.
-        ``checked``: ``reg.subject_active`` came with ``reg`` in one statement and answers for
-        its stored subject; False (a registration that changed, read in :meth:`run` before
-        its subject's lock) checks for an active certificate separately."""
+        """Refuse what the registration ``reg`` already rules out, else keep what
+        :meth:`sign` needs. ``checked``: ``reg.subject_active`` came with ``reg`` in one
+        statement and answers for its stored subject; False (a registration that changed, read
+        in :meth:`run` before its subject's lock) checks for an active certificate
+        separately."""
         runtime, data, loaded, profile = self.runtime, self.data, self.loaded, self.profile
         acct = self.acct
         assert acct is not None
@@ -813,7 +830,7 @@ class IssueJob:
         self.from_row = subject is reg.subject
         csr_text = field(data, "csr")
         csr_stored: str | None = None
-        p12_key: rsa.RSAPrivateKey | None = None
+        public_key: Any = None  # None: a P12 token, whose key pair sign() makes
         password = ""
         if reg.token_type == "P12":
             if csr_text.lower() not in ("none", ""):
@@ -827,8 +844,6 @@ class IssueJob:
                 )
             if not password:
                 raise PendarError(E.FAILED, "گذرواژه برای توکن P12 الزامی است")
-            p12_key = rsa.generate_private_key(public_exponent=65537, key_size=P12_KEY_BITS)
-            public_key: Any = p12_key.public_key()
         else:
             csr = load_csr(csr_text)
             if csr is None:
@@ -840,9 +855,9 @@ class IssueJob:
             if problem:
                 raise PendarError(E.FAILED, problem)
             csr_stored = "".join(csr_text.split())
-        self.issued = ca_mod.issue(loaded, profile, subject, public_key, now)
-        self.reg, self.now, self.subject_dn = reg, now, subject.dn
-        self.csr_stored, self.p12_key, self.password = csr_stored, p12_key, password
+        self.reg, self.now, self.subject = reg, now, subject
+        self.csr_stored, self.public_key, self.password = csr_stored, public_key, password
+        self.p12_key = None
 
     def run(self, conn: Connection) -> None:
         runtime, loaded, profile = self.runtime, self.loaded, self.profile
@@ -871,12 +886,13 @@ class IssueJob:
             reg = None if row is None else hot.registration(row)
             if reg is not None and reg.national_code != built.national_code:
                 hot.lock_subject(conn, postgres, loaded.name, reg.national_code)
-            self._sign(conn, reg, self.now, checked=False)
+            self._check(conn, reg, self.now, checked=False)
+            self.sign()
         elif self.from_row:
             if row[-1]:
                 raise PendarError(E.ACTIVE_CERT_EXISTS)
         elif hot.has_active_certificate(
-            conn, postgres, loaded.name, built.national_code, self.subject_dn, self.now
+            conn, postgres, loaded.name, built.national_code, self.subject.dn, self.now
         ):
             raise PendarError(E.ACTIVE_CERT_EXISTS)
         reg, issued, now, payment_id = self.reg, self.issued, self.now, self.payment_id
@@ -892,7 +908,7 @@ class IssueJob:
                 "ca_name": loaded.name,
                 "profile_name": profile.name,
                 "national_code": reg.national_code,
-                "subject_dn": self.subject_dn,
+                "subject_dn": self.subject.dn,
                 "cn": issued.cn,
                 "der": issued.der,
                 "csr": self.csr_stored,
