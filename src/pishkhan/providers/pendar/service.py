@@ -760,6 +760,8 @@ class IssueJob:
         self.runtime = runtime
         self.data = data
         self.acct: Account | None = None
+        self.public_key: Any = None
+        self.p12_key: rsa.RSAPrivateKey | None = None
 
     def prepare(self) -> None:
         runtime, data = self.runtime, self.data
@@ -792,9 +794,11 @@ class IssueJob:
     def sign(self) -> None:
         """Build and sign the certificate :meth:`read` checked (for a P12 token, with a key
         pair made here)."""
-        if self.p12_key is None and self.public_key is None:
+        key = self.public_key
+        self.p12_key = None
+        if key is None:  # a P12 token
             self.p12_key = rsa.generate_private_key(public_exponent=65537, key_size=P12_KEY_BITS)
-        key = self.public_key if self.p12_key is None else self.p12_key.public_key()
+            key = self.p12_key.public_key()
         self.issued = ca_mod.issue(self.loaded, self.profile, self.subject, key, self.now)
 
     def _check(
@@ -857,7 +861,6 @@ class IssueJob:
             csr_stored = "".join(csr_text.split())
         self.reg, self.now, self.subject = reg, now, subject
         self.csr_stored, self.public_key, self.password = csr_stored, public_key, password
-        self.p12_key = None
 
     def run(self, conn: Connection) -> None:
         runtime, loaded, profile = self.runtime, self.loaded, self.profile
