@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
@@ -144,6 +145,52 @@ def test_issue_errors_do_not_charge_or_issue(customer: Any, runtime: Any) -> Non
         )
     other = customer.register(MARYAM)
     assert err(customer.issue_body(other, payment_id="P-2"))[0] == 1201  # used once
+
+
+def test_an_invalid_request_signature_comes_before_every_other_refusal(
+    customer: Any, runtime: Any
+) -> None:
+    """The request's signature is verified with the CA's own signature (off the write lock),
+    yet a request that is refused for another reason too still answers 1200 first, whichever
+    step refuses it: the registration (unknown, not approved, an active certificate), the
+    CSR's proof of possession, the key policy, or the charge."""
+    before = _credit(customer)
+    issued_tc = customer.register(MARYAM)
+    customer.issue(issued_tc)  # loads the CA hierarchy: inline on SQLite from here
+    tc = customer.register()
+    good = csr_for(customer.ec_key)
+    der = bytearray(base64.b64decode(good))
+    der[-5] ^= 0xFF
+    tampered = base64.b64encode(bytes(der)).decode()
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    refused: list[tuple[Callable[[], dict[str, Any]], int]] = [
+        (lambda: customer.issue_body("0000000000"), 1111),
+        (lambda: customer.issue_body(issued_tc), 1001),
+        (lambda: customer.issue_body(tc, tampered), 2),
+        (lambda: customer.issue_body(tc, csr_for(small)), 2),
+        (lambda: customer.issue_body(tc, payment_id="nope"), 1201),
+        (
+            lambda: customer.issue_body(
+                customer.register(profile=APPROVAL_PROFILE), profile=APPROVAL_PROFILE
+            ),
+            1110,
+        ),
+    ]
+    for make, code in refused:
+        body = make()
+        out = customer.post("IssueCertificateByTrackingCode", body).json()
+        assert (out["IsSuccess"], out["ErrorCode"]) == (False, code), (body, out)
+        forged = {**body, "signature": customer.sign("x")}
+        out = customer.post("IssueCertificateByTrackingCode", forged).json()
+        assert (out["IsSuccess"], out["ErrorCode"], out["Certificate"]) == (False, 1200, ""), body
+    # a forged signature over what would otherwise succeed
+    tc = customer.register()
+    out = customer.post(
+        "IssueCertificateByTrackingCode", {**customer.issue_body(tc), "signature": good}
+    ).json()
+    assert out["ErrorCode"] == 1200
+    assert _certs(runtime) == 1 and _credit(customer) == before - 50_000
+    assert customer.issue(tc)["IsSuccess"] is True
 
 
 def test_sha1_csr_and_signature_over_ascii_and_der(customer: Any, tmp_path: Any) -> None:

@@ -709,12 +709,15 @@ class IssueJob:
     """One IssueCertificateByTrackingCode, in three steps so that the CA's signature never
     holds the database's write lock.
 
-    :meth:`prepare` does what needs no database (customer, CA and profile, request signature,
-    price rule). :meth:`read` reads the registration as it stands (``conn``: any connection,
-    one statement per read, outside the write transaction) and refuses what it already can
-    (tracking code, approval, an active certificate, the CSR and key policy). :meth:`sign`
-    builds and signs the certificate (no database; the route runs it as the batch's ``before``
-    step, see ``core.group_commit``); :meth:`build` is the two in turn. :meth:`run` is the
+    :meth:`prepare` does what needs no database (customer, CA and profile, price rule).
+    :meth:`read` reads the registration as it stands (``conn``: any connection, one statement
+    per read, outside the write transaction) and refuses what it already can (tracking code,
+    approval, an active certificate, the token's form); a refusal there first verifies the
+    request's signature, so that an invalid one still comes before every registration refusal.
+    :meth:`sign` verifies the request's signature and the CSR's proof of possession and key
+    policy, then builds and signs the certificate (no database; the route runs it as the
+    batch's ``before`` step, see ``core.group_commit``, so that the batch's public-key and
+    private-key operations run back to back); :meth:`build` is the two in turn. :meth:`run` is the
     write transaction's body: it reads the registration again (with the active-certificate
     check for its stored subject, in the same statement), unless on SQLite nothing can have
     changed it since :meth:`read` (:meth:`~pishkhan.core.db.Database.unchanged_since`), and,
@@ -735,6 +738,7 @@ class IssueJob:
 
     __slots__ = (
         "acct",
+        "csr",
         "csr_stored",
         "data",
         "from_row",
@@ -749,6 +753,7 @@ class IssueJob:
         "profile",
         "public_key",
         "reg",
+        "request_verified",
         "row",
         "rule",
         "runtime",
@@ -761,11 +766,12 @@ class IssueJob:
         self.data = data
         self.acct: Account | None = None
         self.public_key: Any = None
+        self.csr: x509.CertificateSigningRequest | None = None
         self.p12_key: rsa.RSAPrivateKey | None = None
+        self.request_verified = False
 
     def prepare(self) -> None:
         runtime, data = self.runtime, self.data
-        csr_text = field(data, "csr")
         self.payment_id = field(data, "paymentid")
         self.tracking_code = fold_digits(field(data, "trackingcode"))
         self.acct = acct = cached_account(runtime, field(data, "customercode"))
@@ -773,8 +779,6 @@ class IssueJob:
         self.loaded, self.profile = _ca_and_profile(
             runtime, acct, ca_name, field(data, "profilename")
         )
-        if not signatures.verify_blob(acct.public_key_pem, field(data, "signature"), csr_text):
-            raise PendarError(E.SIGNATURE_INVALID)
         self.rule = _price_rule(runtime, acct, self.profile)
 
     def build(self, conn: Connection) -> None:
@@ -789,17 +793,41 @@ class IssueJob:
         row = hot.registration_row(conn, hot.is_postgres(conn), self.tracking_code, now)
         self.row = row
         self.mark = self.runtime.db.hot_mark(conn)  # SQLite's kept hot connection only
-        self._check(conn, None if row is None else hot.registration(row), now, checked=True)
+        try:
+            self._check(conn, None if row is None else hot.registration(row), now, checked=True)
+        except PendarError:
+            self._verify_request()  # an invalid request signature is the answer, as it comes first
+            raise
 
     def sign(self) -> None:
-        """Build and sign the certificate :meth:`read` checked (for a P12 token, with a key
-        pair made here)."""
-        key = self.public_key
+        """Verify the request's signature and the CSR (proof of possession, key policy), then
+        build and sign the certificate :meth:`read` checked (for a P12 token, with a key pair
+        made here)."""
+        self._verify_request()
+        key, csr = self.public_key, self.csr
+        if csr is not None:
+            if not _csr_signature_ok(csr, key):
+                raise PendarError(E.FAILED, "امضای CSR نامعتبر است")
+            problem = ca_mod.check_key_policy(self.profile, key)
+            if problem:
+                raise PendarError(E.FAILED, problem)
         self.p12_key = None
         if key is None:  # a P12 token
             self.p12_key = rsa.generate_private_key(public_exponent=65537, key_size=P12_KEY_BITS)
             key = self.p12_key.public_key()
         self.issued = ca_mod.issue(self.loaded, self.profile, self.subject, key, self.now)
+
+    def _verify_request(self) -> None:
+        """The request's signature (over the CSR text), verified once."""
+        if self.request_verified:
+            return
+        acct, data = self.acct, self.data
+        assert acct is not None
+        if not signatures.verify_blob(
+            acct.public_key_pem, field(data, "signature"), field(data, "csr")
+        ):
+            raise PendarError(E.SIGNATURE_INVALID)
+        self.request_verified = True
 
     def _check(
         self, conn: Connection, reg: hot.Registration | None, now: datetime, *, checked: bool
@@ -833,6 +861,7 @@ class IssueJob:
             raise PendarError(E.ACTIVE_CERT_EXISTS)
         self.from_row = subject is reg.subject
         csr_text = field(data, "csr")
+        csr: x509.CertificateSigningRequest | None = None
         csr_stored: str | None = None
         public_key: Any = None  # None: a P12 token, whose key pair sign() makes
         password = ""
@@ -853,14 +882,10 @@ class IssueJob:
             if csr is None:
                 raise PendarError(E.FAILED, "CSR نامعتبر است")
             public_key = csr.public_key()
-            if not _csr_signature_ok(csr, public_key):
-                raise PendarError(E.FAILED, "امضای CSR نامعتبر است")
-            problem = ca_mod.check_key_policy(profile, public_key)
-            if problem:
-                raise PendarError(E.FAILED, problem)
             csr_stored = "".join(csr_text.split())
         self.reg, self.now, self.subject = reg, now, subject
-        self.csr_stored, self.public_key, self.password = csr_stored, public_key, password
+        self.csr, self.csr_stored, self.public_key = csr, csr_stored, public_key
+        self.password = password
 
     def run(self, conn: Connection) -> None:
         runtime, loaded, profile = self.runtime, self.loaded, self.profile
