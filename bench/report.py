@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,11 @@ INTRO = """\
 Measured by `python bench/run.py SCENARIO --server S` (see `bench/README.md`): pishkhan and
 its baseline run on the same machine in the same run, the server pinned to its own core(s)
 and wrk to the others. *Ratio* is pishkhan's throughput over the baseline's (median of the
-per-round ratios); latencies are wrk's, per request, under the stated connections.
-*CPU µs/req* is the server processes' CPU time per request, less sensitive to a busy machine
-than throughput. *Noise* is the share of the server's CPU taken by other processes during
-the measurement: above a few percent, rerun on a quieter machine (`--settle`). The newest
-result per scenario, server, workers and connections is shown."""
+per-round ratios, cut to two decimals, not rounded); latencies are wrk's, per request, under
+the stated connections. *CPU µs/req* is the server processes' CPU time per request, less
+sensitive to a busy machine than throughput. *Noise* is the share of the server's CPU taken by
+other processes during the measurement: above a few percent, rerun on a quieter machine
+(`--settle`). The newest result per scenario, server, workers and connections is shown."""
 
 
 def load_results(results_dir: Path = RESULTS_DIR) -> list[dict[str, Any]]:
@@ -92,6 +93,14 @@ def _noise(*measurements: Mapping[str, Any]) -> str:
     return "—" if not shares else f"{max(shares):.0%}"
 
 
+def _ratio(ratio: float | None) -> str:
+    """Two decimals, cut rather than rounded: 0.597 against a target of 0.6 reads 0.59, not a
+    0.60 beside "not met"."""
+    if ratio is None:
+        return "—"
+    return str(Decimal(str(ratio)).quantize(Decimal("0.01"), rounding=ROUND_FLOOR))
+
+
 def row(rec: Record) -> list[str]:
     subject = rec["subject"]
     baseline = rec.get("baseline") or {}
@@ -121,7 +130,7 @@ def row(rec: Record) -> list[str]:
         str(baseline.get("label", "—")),
         base_rate,
         _cpu(bm),
-        "—" if ratio is None else f"{ratio:.2f}",
+        _ratio(ratio),
         str(rec.get("target", {}).get("describe", "—")),
         result,
         _noise(subject, bm),

@@ -289,6 +289,21 @@ def test_report_keeps_the_newest_result_per_key(tmp_path: Path) -> None:
     assert len(lines) == 4 and lines[1].count("|") == len(report.HEADER) + 1
 
 
+def test_report_cuts_ratios_so_a_missed_target_never_reads_as_reached() -> None:
+    cells = {
+        ratio: report.row(_record("pendar_issue", "uvicorn", "2026-01-01T00:00:00Z", 1.0, ratio))
+        for ratio in (0.5973, 0.6, 0.29, 0.5, 1.0)
+    }
+    column = report.HEADER.index("Ratio")
+    assert {ratio: cells[column] for ratio, cells in cells.items()} == {
+        0.5973: "0.59",
+        0.6: "0.60",
+        0.29: "0.29",
+        0.5: "0.50",
+        1.0: "1.00",
+    }
+
+
 def test_report_rewrites_only_its_section(tmp_path: Path) -> None:
     section = report.render_section(
         [_record("health", "uvicorn", "2026-01-01T00:00:00Z", 100.0, 0.5)]
