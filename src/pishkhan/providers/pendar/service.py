@@ -706,8 +706,8 @@ def _p12(
 
 
 class IssueJob:
-    """One IssueCertificateByTrackingCode, in three steps so that the CA's signature never
-    holds the database's write lock.
+    """One IssueCertificateByTrackingCode, in four steps so that no key operation holds the
+    database's write lock.
 
     :meth:`prepare` does what needs no database (customer, CA and profile, price rule).
     :meth:`read` reads the registration as it stands (``conn``: any connection, one statement
@@ -716,8 +716,8 @@ class IssueJob:
     request's signature, so that an invalid one still comes before every registration refusal.
     :meth:`sign` verifies the request's signature and the CSR's proof of possession and key
     policy, then builds and signs the certificate (no database; the route runs it as the
-    batch's ``before`` step, see ``core.group_commit``, so that the batch's public-key and
-    private-key operations run back to back); :meth:`build` is the two in turn. :meth:`run` is the
+    batch's ``before`` step, see ``core.group_commit``, so that the batch's key operations run
+    back to back); :meth:`build` is :meth:`read` and :meth:`sign` in turn. :meth:`run` is the
     write transaction's body: it reads the registration again (with the active-certificate
     check for its stored subject, in the same statement), unless on SQLite nothing can have
     changed it since :meth:`read` (:meth:`~pishkhan.core.db.Database.unchanged_since`), and,
