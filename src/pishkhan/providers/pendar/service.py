@@ -717,13 +717,13 @@ class IssueJob:
     :meth:`sign` verifies the request's signature and the CSR's proof of possession and key
     policy, then builds and signs the certificate (no database; the route runs it as the
     batch's ``before`` step, see ``core.group_commit``, so that the batch's key operations run
-    back to back); :meth:`build` is :meth:`read` and :meth:`sign` in turn. :meth:`run` is the
-    write transaction's body: it reads the registration again (with the active-certificate
-    check for its stored subject, in the same statement), unless on SQLite nothing can have
-    changed it since :meth:`read` (:meth:`~pishkhan.core.db.Database.unchanged_since`), and,
-    should the row differ from :meth:`read`'s (an approval, a new registration for the same
-    tracking code), checks and signs again inside; then the charge, the certificate row and
-    the audit entry. It only
+    back to back; :func:`issue_certificate` runs it after :meth:`read`'s connection is given
+    back). :meth:`run` is the write transaction's body: it reads the registration again (with
+    the active-certificate check for its stored subject, in the same statement), unless on
+    SQLite nothing can have changed it since :meth:`read`
+    (:meth:`~pishkhan.core.db.Database.unchanged_since`), and, should the row differ from
+    :meth:`read`'s (an approval, a new registration for the same tracking code), checks and
+    signs again inside; then the charge, the certificate row and the audit entry. It only
     touches the database and this object, so it may be run again in another transaction after
     a rollback. Every step refuses with :class:`PendarError`; a refusal from
     :meth:`run` (no credit, a certificate issued meanwhile) leaves a signed certificate
@@ -780,11 +780,6 @@ class IssueJob:
             runtime, acct, ca_name, field(data, "profilename")
         )
         self.rule = _price_rule(runtime, acct, self.profile)
-
-    def build(self, conn: Connection) -> None:
-        """:meth:`read`, then :meth:`sign` (see the class doc)."""
-        self.read(conn)
-        self.sign()
 
     def read(self, conn: Connection) -> None:
         """Read the registration as it stands and check what it rules out (outside the write
@@ -897,19 +892,19 @@ class IssueJob:
         # before the read below, whose last column is the active-certificate check.
         hot.lock_subject(conn, postgres, loaded.name, built.national_code)
         built_row = self.row
-        assert built_row is not None  # build refused otherwise
+        assert built_row is not None  # read refused otherwise
         mark = self.mark
         if mark is not None and runtime.db.unchanged_since(
             conn, mark, (loaded.name, built.national_code)
         ):
-            # Nothing was written anywhere since build read the row, and no issuance for this
+            # Nothing was written anywhere since read() read the row, and no issuance for this
             # person came before this one in the transaction: the row, and its active-
             # certificate answer, still hold.
             row: tuple[Any, ...] | None = built_row
         else:
             row = hot.registration_row(conn, postgres, self.tracking_code, self.now)
         if row is None or row[:-1] != built_row[:-1]:
-            # changed since build (an approval, a new registration for the tracking code):
+            # changed since read() (an approval, a new registration for the tracking code):
             # check and sign again, inside the transaction
             reg = None if row is None else hot.registration(row)
             if reg is not None and reg.national_code != built.national_code:
@@ -1005,7 +1000,8 @@ def issue_certificate(
     try:
         job.prepare()
         with runtime.db.read() as conn:
-            job.build(conn)
+            job.read(conn)
+        job.sign()  # the key operations with no connection held
         with (write or runtime.db.write)() as conn:
             job.run(conn)
     except PendarError as exc:
