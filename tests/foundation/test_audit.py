@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pishkhan.cli import main
 from pishkhan.core import audit
+from pishkhan.core.db import sqlite_time
 from pishkhan.core.tables import audit_log
 from pishkhan.runtime import Runtime
 
@@ -83,9 +84,9 @@ def test_every_control_plane_change_is_audited(admin: Any, runtime: Runtime) -> 
     }
     assert entries[3]["data"] == {"surface": "jibit"}
     assert entries[4]["data"] == {"wallet": "jibit.PRF", "amount": 10, "reference": None}
-    assert entries[0]["prev_hash"] == audit.GENESIS
+    assert entries[0]["prev_hash"] == audit.GENESIS and entries[0]["prev_id"] == 0
     for prev, entry in itertools.pairwise(entries):
-        assert entry["prev_hash"] == prev["hash"]
+        assert entry["prev_hash"] == prev["hash"] and entry["prev_id"] == prev["id"]
     # Secrets never reach the audit log.
     assert "secretKey" not in str(entries)
     verified = admin.get(f"{V1}/audit/verify").json()
@@ -130,6 +131,19 @@ def test_deleted_middle_entry_is_detected(runtime: Runtime) -> None:
     broken = _verify(runtime)
     assert not broken.ok and broken.entry_id == ids[3]
     assert broken.problem is not None and "deleted" in broken.problem
+
+
+def test_a_relinked_entry_is_detected(runtime: Runtime) -> None:
+    """``prev_id`` is outside the hashed content, so verify checks the link itself: an entry
+    made to follow another than the one before it is reported there."""
+    _append(runtime, 4)
+    with runtime.db.read() as conn:
+        ids = list(conn.execute(select(audit_log.c.id).order_by(audit_log.c.id)).scalars())
+    with runtime.db.write() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.id == ids[2]).values(prev_id=ids[2] + 99))
+    broken = _verify(runtime)
+    assert not broken.ok and broken.entry_id == ids[2]
+    assert broken.problem is not None and "prev_id" in broken.problem
 
 
 def test_cli_audit_verify_exit_status(
@@ -179,15 +193,42 @@ def test_concurrent_appends_never_fork_the_chain(runtime: Runtime) -> None:
     result = _verify(runtime)
     assert result.ok and result.entries == n_threads * per_thread
     with runtime.db.read() as conn:
-        prevs = list(conn.execute(select(audit_log.c.prev_hash)).scalars())
-    assert len(set(prevs)) == len(prevs)  # no two entries claim the same predecessor
+        rows = conn.execute(
+            select(audit_log.c.id, audit_log.c.prev_id).order_by(audit_log.c.id)
+        ).all()
+    # every entry follows the one before it: no two claim the same predecessor
+    assert [r.prev_id for r in rows] == [0, *(r.id for r in rows[:-1])]
 
 
-def test_chain_survives_the_hash_index_migration(empty_db_url: str) -> None:
-    """0007 drops ``uq_audit_log_hash`` (no query needs it): the entries, their ids and the
-    chain are kept, ``prev_hash`` stays unique, and the chain goes on after it."""
+def test_the_database_refuses_a_second_entry_after_the_same_one(runtime: Runtime) -> None:
+    """The unique ``prev_id`` is what keeps the chain from forking, whatever the writer."""
+    _append(runtime, 2)
+    with runtime.db.read() as conn:
+        last = conn.execute(select(audit_log).order_by(audit_log.c.id.desc())).mappings().first()
+    assert last is not None
+    with pytest.raises(IntegrityError), runtime.db.write() as conn:
+        conn.execute(
+            audit_log.insert().values(
+                at=last["at"],
+                actor="x",
+                action="fork",
+                subject="s",
+                data={},
+                prev_hash="e" * 64,
+                hash="f" * 64,
+                prev_id=last["prev_id"],
+            )
+        )
+    assert _verify(runtime).ok
+
+
+def test_chain_survives_the_audit_index_migrations(empty_db_url: str) -> None:
+    """0007 drops ``uq_audit_log_hash``, 0011 moves the chain's unique key from ``prev_hash``
+    to ``prev_id``, backfilled with the id of the entry before: the entries, their ids and the
+    chain are kept, a fork is refused at every step, the chain goes on after them, and the
+    downgrades put the old keys back."""
     from alembic import command
-    from sqlalchemy import inspect
+    from sqlalchemy import inspect, text
 
     from pishkhan.core import migrate
     from pishkhan.core.clock import Clock
@@ -195,11 +236,42 @@ def test_chain_survives_the_hash_index_migration(empty_db_url: str) -> None:
 
     db = Database(empty_db_url)
     log = audit.AuditLog(Clock())
+    at = Clock().now_utc()
+    stored_at: Any = at if db.dialect == "postgresql" else sqlite_time(at)
 
-    def append(n: int, prefix: str) -> None:
+    def append_before_0011(n: int) -> None:
+        """What AuditLog.append wrote before ``prev_id`` existed."""
         for i in range(n):
             with db.write() as conn:
-                log.append(conn, actor="test", action=f"{prefix}.{i}", subject="s", data={"i": i})
+                prev = conn.execute(
+                    text("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                ).scalar()
+                prev_hash = prev or audit.GENESIS
+                digest = audit.entry_hash(prev_hash, at, "test", f"old.{i}", "s", {"i": i})
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_log (at, actor, action, subject, data, prev_hash, hash)"
+                        " VALUES (:at, 'test', :action, 's', :data, :prev_hash, :hash)"
+                    ),
+                    {
+                        "at": stored_at,
+                        "action": f"old.{i}",
+                        "data": f'{{"i": {i}}}',
+                        "prev_hash": prev_hash,
+                        "hash": digest,
+                    },
+                )
+
+    def fork_refused(**values: Any) -> None:
+        with pytest.raises(IntegrityError), db.write() as conn:
+            conn.execute(
+                text(
+                    f"INSERT INTO audit_log (at, actor, action, subject, data, hash, "
+                    f"{', '.join(values)}) VALUES (:at, 'x', 'fork', 's', '{{}}', :hash, "
+                    f"{', '.join(':' + k for k in values)})"
+                ),
+                {"at": stored_at, "hash": "f" * 64, **values},
+            )
 
     def unique_columns() -> set[tuple[str, ...]]:
         found = inspect(db.engine).get_unique_constraints("audit_log")
@@ -209,38 +281,36 @@ def test_chain_survives_the_hash_index_migration(empty_db_url: str) -> None:
         with db.read() as conn:
             return audit.verify(conn)
 
+    def prev_hashes() -> list[str]:
+        with db.read() as conn:
+            return list(conn.execute(text("SELECT prev_hash FROM audit_log ORDER BY id")).scalars())
+
     try:
         migrate.upgrade(db, "0006_payman_pay")
         assert ("hash",) in unique_columns()
-        append(4, "before")
-        before = chain()
-        assert before.ok and before.entries == 4
-        migrate.upgrade(db)
+        append_before_0011(4)
+        migrate.upgrade(db, "0007_audit_hash_index")
         assert unique_columns() == {("prev_hash",)}
+        append_before_0011(1)
+        fork_refused(prev_hash=prev_hashes()[-1])
+        before = prev_hashes()
+        migrate.upgrade(db)  # 0011
+        assert unique_columns() == {("prev_id",)}
         after = chain()
-        assert after.ok and after.entries == 4 and after.head == before.head
-        append(2, "after")
-        assert chain().ok and chain().entries == 6
+        assert after.ok and after.entries == 5 and prev_hashes() == before
         with db.read() as conn:
-            prev = conn.execute(select(audit_log.c.prev_hash).order_by(audit_log.c.id)).first()
-        assert prev is not None
-        with pytest.raises(IntegrityError), db.write() as conn:  # a fork is still refused
-            conn.execute(
-                audit_log.insert().values(
-                    at=Clock().now_utc(),
-                    actor="x",
-                    action="fork",
-                    subject="s",
-                    data={},
-                    prev_hash=prev[0],
-                    hash="f" * 64,
-                )
-            )
+            rows = conn.execute(select(audit_log.c.id, audit_log.c.prev_id)).all()
+        assert [r.prev_id for r in rows] == [0, *(r.id for r in rows[:-1])]
+        for i in range(2):
+            with db.write() as conn:
+                log.append(conn, actor="test", action=f"new.{i}", subject="s", data={"i": i})
+        assert chain().ok and chain().entries == 7
+        fork_refused(prev_hash="e" * 64, prev_id=rows[-1].id)
         cfg = migrate._config(db)
         with db.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0006_payman_pay")
-        assert ("hash",) in unique_columns()
-        assert chain().ok and chain().entries == 6
+        assert ("hash",) in unique_columns() and ("prev_hash",) in unique_columns()
+        assert len(prev_hashes()) == 7
     finally:
         db.dispose()

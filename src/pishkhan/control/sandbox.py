@@ -114,6 +114,7 @@ async def audit_list(request: Request) -> Response:
                                 "action",
                                 "subject",
                                 "data",
+                                "prev_id",
                                 "prev_hash",
                                 "hash",
                             )

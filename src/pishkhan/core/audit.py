@@ -1,10 +1,10 @@
 """The append-only, hash-chained audit log.
 
-Each entry's ``hash`` is SHA-256 over the previous entry's hash and the entry's canonical JSON;
-``prev_hash`` is unique, so the chain cannot fork even under concurrent writers, and appends are
-serialized (``BEGIN IMMEDIATE`` on SQLite, an advisory transaction lock on PostgreSQL).
-:func:`verify` walks the chain and reports the first entry that was modified, inserted or
-deleted. (Removing entries from the *end* of the chain leaves a valid shorter chain; the
+Each entry's ``hash`` is SHA-256 over the previous entry's hash and the entry's canonical JSON,
+and its ``prev_id`` is the previous entry's id (0 for the first). ``prev_id`` is unique, so the
+chain cannot fork even under concurrent writers, and appends are serialized (``BEGIN
+IMMEDIATE`` on SQLite, an advisory transaction lock on PostgreSQL). :func:`verify` walks the
+chain and reports the first entry that was modified, inserted or deleted. (Removing entries from the *end* of the chain leaves a valid shorter chain; the
 ``pishkhan audit verify`` output prints the head hash so operators can anchor it elsewhere.)
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.clock import Clock
-from pishkhan.core.db import DriverSQL
+from pishkhan.core.db import DriverSQL, sqlite_time
 from pishkhan.core.tables import audit_log
 
 GENESIS = "0" * 64
@@ -30,7 +30,8 @@ _PG_AUDIT_LOCK = 7410002
 def _canonical(at: datetime, actor: str, action: str, subject: str, data: Any) -> bytes:
     return orjson.dumps(
         {
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            # at.astimezone(UTC).isoformat(timespec="microseconds"), from the cached storage text
+            "at": sqlite_time(at).replace(" ", "T") + "+00:00",
             "actor": actor,
             "action": action,
             "subject": subject,
@@ -72,8 +73,8 @@ class AuditLog:
         postgres = conn.dialect.name == "postgresql"
         if postgres:
             _PG_LOCK.run(conn)
-        prev = _LAST_HASH.run(conn).fetchone()
-        prev_hash = prev[0] if prev else GENESIS
+        prev = _LAST.run(conn).fetchone()
+        prev_id, prev_hash = (int(prev[0]), prev[1]) if prev else (0, GENESIS)
         # Round-trip through JSON so what is hashed is exactly what is stored.
         raw = orjson.dumps(data or {})
         payload = orjson.loads(raw)
@@ -84,30 +85,24 @@ class AuditLog:
             conn,
             {
                 # SQLAlchemy's SQLite storage form: naive UTC text.
-                "at": at if postgres else _sqlite_time(at),
+                "at": at if postgres else sqlite_time(at),
                 "actor": actor,
                 "action": action,
                 "subject": subject,
                 "data": raw.decode(),
                 "prev_hash": prev_hash,
                 "hash": digest,
+                "prev_id": prev_id,
             },
         )
         return digest
 
 
-def _sqlite_time(at: datetime) -> str:
-    """SQLAlchemy's SQLite storage form of an aware datetime: naive UTC text."""
-    if at.utcoffset():
-        at = at.astimezone(UTC)
-    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 _PG_LOCK = DriverSQL(f"SELECT pg_advisory_xact_lock({_PG_AUDIT_LOCK})")
-_LAST_HASH = DriverSQL("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+_LAST = DriverSQL("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
 _INSERT_TEXT = (
-    "INSERT INTO audit_log (at, actor, action, subject, data, prev_hash, hash) "
-    "VALUES (:at, :actor, :action, :subject, {data}, :prev_hash, :hash)"
+    "INSERT INTO audit_log (at, actor, action, subject, data, prev_hash, hash, prev_id) "
+    "VALUES (:at, :actor, :action, :subject, {data}, :prev_hash, :hash, :prev_id)"
 )
 _INSERT = DriverSQL(_INSERT_TEXT.format(data=":data"))
 _INSERT_PG = DriverSQL(_INSERT_TEXT.format(data="CAST(:data AS jsonb)"))
@@ -125,6 +120,7 @@ class VerifyResult:
 def verify(conn: Connection) -> VerifyResult:
     """Recompute the chain from the first entry; the first inconsistency is reported."""
     prev_hash = GENESIS
+    prev_id = 0
     count = 0
     rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings()
     for row in rows:
@@ -140,6 +136,14 @@ def verify(conn: Connection) -> VerifyResult:
                 "an entry before this one was deleted or inserted (prev_hash does not match)",
                 row["id"],
             )
+        if row["prev_id"] != prev_id:
+            return VerifyResult(
+                False,
+                count,
+                prev_hash,
+                "an entry before this one was deleted or inserted (prev_id does not match)",
+                row["id"],
+            )
         expected = entry_hash(
             prev_hash, at, row["actor"], row["action"], row["subject"], row["data"]
         )
@@ -147,5 +151,5 @@ def verify(conn: Connection) -> VerifyResult:
             return VerifyResult(
                 False, count, prev_hash, "entry was modified (hash mismatch)", row["id"]
             )
-        prev_hash = row["hash"]
+        prev_hash, prev_id = row["hash"], row["id"]
     return VerifyResult(True, count, prev_hash)

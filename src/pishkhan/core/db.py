@@ -12,12 +12,14 @@ pool checkout per call) and :class:`DriverSQL` (pre-written SQL run on the DBAPI
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sqlite3
 import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event
@@ -441,8 +443,8 @@ class DriverSQL:
 
     It skips SQLAlchemy's per-call execution machinery (events, result set-up), which costs
     several times a small indexed statement on SQLite. Values must already be in the driver's
-    storage form (SQLite: booleans as 0/1, datetimes and dates as text, see
-    :func:`sqlite_value`). Rows come back as plain tuples; errors as the driver's exceptions.
+    storage form (SQLite: booleans as 0/1, datetimes as :func:`sqlite_time` text, dates as
+    ISO text). Rows come back as plain tuples; errors as the driver's exceptions.
     """
 
     __slots__ = ("pg", "sqlite", "text")
@@ -458,6 +460,20 @@ class DriverSQL:
         if conn.dialect.name == "postgresql":
             return raw.execute(self.pg, params)
         return raw.execute(self.sqlite, params)
+
+
+@functools.lru_cache(maxsize=1024)
+def sqlite_time(value: datetime) -> str:
+    """SQLAlchemy's SQLite storage form of a datetime: naive UTC text with microseconds (an
+    aware ``value`` is converted to UTC, a naive one is taken as UTC already).
+
+    Cached: formatting costs a few microseconds, and one operation stores the same instant
+    several times (its read, its row, its audit entry), as concurrent operations store the
+    same whole second. Equal instants give equal text whatever their zone, so equal keys
+    never disagree."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:

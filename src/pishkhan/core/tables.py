@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Table, Text
 
 from pishkhan.core.db import BigIntPK, JSONType, metadata
 
@@ -15,10 +15,13 @@ audit_log = Table(
     Column("action", String(100), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("data", JSONType, nullable=False),
-    Column("prev_hash", String(64), nullable=False, unique=True),
-    # Not unique-indexed (migration 0007): no query looks an entry up by its hash, and the
-    # unique ``prev_hash`` already keeps the chain from forking.
+    Column("prev_hash", String(64), nullable=False),
+    # Not unique-indexed (migration 0007): no query looks an entry up by its hash.
     Column("hash", String(64), nullable=False),
+    # The id of the entry this one follows (0 for the first). Unique, so the chain cannot
+    # fork; ascending, so its index grows at its end (migration 0011; ``prev_hash`` was the
+    # unique key before, a random leaf of its index written by every append).
+    Column("prev_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False, unique=True),
 )
 
 # Small key/value store for sandbox-wide state every process must agree on (the clock,

@@ -18,7 +18,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.clock import Clock
-from pishkhan.core.db import DriverSQL, driver_connection
+from pishkhan.core.db import DriverSQL, driver_connection, sqlite_time
 from pishkhan.tenants.tables import daily_usage, service_prices
 from pishkhan.tenants.wallets import SURFACE_WALLETS
 
@@ -155,9 +155,7 @@ class _Exec:
         now = datetime.fromtimestamp(ts, UTC)
         day = clock.day_at(ts)
         # SQLAlchemy's SQLite storage formats: naive UTC datetimes and ISO dates as text.
-        self.now: Any = (
-            now if self.postgres else now.replace(tzinfo=None).isoformat(" ", "microseconds")
-        )
+        self.now: Any = now if self.postgres else sqlite_time(now)
         self.day: Any = day if self.postgres else day.isoformat()
 
     def run(self, name: str, params: dict[str, Any]) -> int:

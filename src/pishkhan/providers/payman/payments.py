@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pishkhan.core.caches import remember
 from pishkhan.core.clock import TEHRAN
-from pishkhan.core.db import DriverSQL, driver_connection
+from pishkhan.core.db import DriverSQL, driver_connection, sqlite_time
 from pishkhan.iran.banks import by_payman_code
 from pishkhan.world.tables import world_deposits
 
@@ -274,7 +274,7 @@ def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[st
         def db_time(value: datetime | None) -> Any:
             if value is None or postgres:
                 return value
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return sqlite_time(value)
 
         found = run(
             "lock_pg" if postgres else "lock",

@@ -96,8 +96,10 @@ def oid(dotted: str) -> bytes:
     return tlv(OID, bytes(body))
 
 
+@lru_cache(maxsize=256)
 def utc_time(at: datetime) -> bytes:
-    """RFC 5280 Time: UTCTime through 2049, GeneralizedTime from 2050 (whole seconds)."""
+    """RFC 5280 Time: UTCTime through 2049, GeneralizedTime from 2050 (whole seconds).
+    Cached: the issuances of one second share their notBefore and notAfter."""
     if at.tzinfo is not UTC:
         at = at.astimezone(UTC)
     year = at.year

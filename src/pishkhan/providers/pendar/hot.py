@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import orjson
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.caches import PerDatabase, remember
-from pishkhan.core.db import Database, DriverSQL
+from pishkhan.core.db import Database, DriverSQL, sqlite_time
 from pishkhan.core.group_commit import GroupCommit
 from pishkhan.iran import fold_digits
 from pishkhan.runtime import Runtime
@@ -195,11 +195,7 @@ def is_postgres(conn: Connection) -> bool:
 
 def db_time(postgres: bool, value: datetime) -> Any:
     """A timestamp in the driver's storage form (SQLAlchemy's SQLite form: naive UTC text)."""
-    if postgres:
-        return value
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value if postgres else sqlite_time(value)
 
 
 def registration_row(

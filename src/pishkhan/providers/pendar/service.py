@@ -9,6 +9,7 @@ before that transaction opens.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -114,6 +115,12 @@ def wire_time(value: datetime | None) -> str:
     value = utc(value)
     if value is None:
         return ""
+    return _tehran_text(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _tehran_text(value: datetime) -> str:
+    """Cached: every issuance answers two such times, shared by the issuances of a second."""
     return value.astimezone(TEHRAN).replace(microsecond=0).isoformat()
 
 

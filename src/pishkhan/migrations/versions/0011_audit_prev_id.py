@@ -1,0 +1,76 @@
+"""The audit chain kept from forking by ``prev_id``, an ascending key, instead of ``prev_hash``.
+
+``uq_audit_log_prev_hash`` was keyed by random SHA-256 hex strings: every audited operation
+inserted into a random leaf of it, a page of its own in each commit's WAL frames and in each
+checkpoint (measured on the Pendar issuance, whose batches commit ~5.8 issuances: 32 frames a
+commit, 5.8 of them leaves of this index). ``prev_id``, the id of the entry an entry follows (0
+for the first), is unique in its place: no two entries can follow the same one, as before, and
+its index grows at its end, where every append lands on the same leaf. ``prev_hash`` stays in
+every entry and in its hash; :func:`pishkhan.core.audit.verify` checks both links.
+
+Existing entries get the id of the entry before them by ``id`` (the order ``verify`` walks).
+
+Revision ID: 0011_audit_prev_id
+Revises: 0010_payman_trace_check
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql, sqlite
+
+revision = "0011_audit_prev_id"
+down_revision = "0010_payman_trace_check"
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _audit_log(*, unique: str, prev_id_nullable: bool) -> sa.Table:
+    """``audit_log`` with the ``prev_id`` column this migration adds, ``unique`` the column
+    whose unique constraint it has (for SQLite's table rebuild, which recreates the columns and
+    constraints of this definition)."""
+    return sa.Table(
+        "audit_log",
+        sa.MetaData(),
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=100), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column(
+            "data",
+            sa.JSON()
+            .with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+            .with_variant(sqlite.JSON(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("prev_id", _ID, nullable=prev_id_nullable),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+        sa.UniqueConstraint(unique, name=f"uq_audit_log_{unique}"),
+    )
+
+
+def upgrade() -> None:
+    op.add_column("audit_log", sa.Column("prev_id", _ID, nullable=True))
+    op.execute(
+        "UPDATE audit_log SET prev_id = COALESCE("
+        "(SELECT MAX(a.id) FROM audit_log AS a WHERE a.id < audit_log.id), 0)"
+    )
+    table = _audit_log(unique="prev_hash", prev_id_nullable=True)
+    with op.batch_alter_table("audit_log", copy_from=table) as batch:
+        batch.alter_column("prev_id", existing_type=_ID, nullable=False)
+        batch.drop_constraint("uq_audit_log_prev_hash", type_="unique")
+        batch.create_unique_constraint("uq_audit_log_prev_id", ["prev_id"])
+
+
+def downgrade() -> None:
+    table = _audit_log(unique="prev_id", prev_id_nullable=False)
+    with op.batch_alter_table("audit_log", copy_from=table) as batch:
+        batch.drop_constraint("uq_audit_log_prev_id", type_="unique")
+        batch.create_unique_constraint("uq_audit_log_prev_hash", ["prev_hash"])
+        batch.drop_column("prev_id")
