@@ -177,7 +177,8 @@ class Registration:
     customer_id: int
     ca_name: str
     national_code: str
-    person: dict[str, Any]
+    #: the registered person as the driver gives it (JSON text on SQLite); see :attr:`person`
+    person_stored: Any
     token_type: str
     p12_password: bytes | None
     approval_required: bool
@@ -187,6 +188,15 @@ class Registration:
     subject: Subject | None
     #: whether that subject has an active certificate on the registration's CA
     subject_active: bool
+
+    @property
+    def person(self) -> dict[str, Any]:
+        """The registered person, parsed when asked for: an issuance under the registration's
+        own profile signs the stored subject and never needs it."""
+        person = self.person_stored
+        if isinstance(person, str | bytes):
+            person = orjson.loads(person)
+        return dict(person or {})
 
 
 def is_postgres(conn: Connection) -> bool:
@@ -208,9 +218,6 @@ def registration_row(
 
 
 def registration(row: tuple[Any, ...]) -> Registration:
-    person = row[5]
-    if isinstance(person, str | bytes):
-        person = orjson.loads(person)
     password, der = row[7], row[11]
     return Registration(
         int(row[0]),
@@ -218,7 +225,7 @@ def registration(row: tuple[Any, ...]) -> Registration:
         int(row[2]),
         row[3],
         row[4],
-        dict(person or {}),
+        row[5],
         row[6],
         None if password is None else bytes(password),
         bool(row[8]),
