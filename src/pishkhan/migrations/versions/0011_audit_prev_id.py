@@ -16,43 +16,32 @@ Revises: 0010_payman_trace_check
 
 from __future__ import annotations
 
+import importlib
+
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql, sqlite
 
 revision = "0011_audit_prev_id"
 down_revision = "0010_payman_trace_check"
 branch_labels = None
 depends_on = None
 
+_0007 = importlib.import_module("pishkhan.migrations.versions.0007_audit_hash_index")
+
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _audit_log(*, unique: str, prev_id_nullable: bool) -> sa.Table:
-    """``audit_log`` with the ``prev_id`` column this migration adds, ``unique`` the column
-    whose unique constraint it has (for SQLite's table rebuild, which recreates the columns and
-    constraints of this definition)."""
-    return sa.Table(
-        "audit_log",
-        sa.MetaData(),
-        sa.Column("id", _ID, autoincrement=True, nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=100), nullable=False),
-        sa.Column("action", sa.String(length=100), nullable=False),
-        sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column(
-            "data",
-            sa.JSON()
-            .with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-            .with_variant(sqlite.JSON(), "sqlite"),
-            nullable=False,
-        ),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.Column("prev_id", _ID, nullable=prev_id_nullable),
-        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
-        sa.UniqueConstraint(unique, name=f"uq_audit_log_{unique}"),
-    )
+    """``audit_log`` as 0007 left it plus the ``prev_id`` column this migration adds, with
+    ``unique`` the column of its unique constraint (for SQLite's table rebuild, which recreates
+    the columns and constraints of this definition)."""
+    table: sa.Table = _0007._audit_log(hash_unique=False)
+    for constraint in list(table.constraints):
+        if isinstance(constraint, sa.UniqueConstraint):
+            table.constraints.discard(constraint)
+    table.append_column(sa.Column("prev_id", _ID, nullable=prev_id_nullable))
+    table.append_constraint(sa.UniqueConstraint(unique, name=f"uq_audit_log_{unique}"))
+    return table
 
 
 def upgrade() -> None:

@@ -1,0 +1,36 @@
+"""The side-by-side comparison's bookkeeping: who goes first, and the paired differences."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+
+import pytest
+from bench.side_by_side import paired, rotation, server_cpu_ns
+
+
+def test_every_tree_goes_first_in_turn() -> None:
+    assert [rotation(pair, 3) for pair in range(4)] == [
+        [0, 1, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [0, 1, 2],
+    ]
+
+
+def test_paired_differences_are_slice_by_slice() -> None:
+    # the machine's phases (the first tree's 100 -> 300) cancel out of the differences
+    diff = paired([100.0, 300.0, 200.0], [90.0, 280.0, 195.0])
+    assert diff.mean == pytest.approx(-35 / 3)
+    assert diff.median == -10.0
+    assert diff.stderr == pytest.approx(statistics.stdev([-10.0, -20.0, -5.0]) / math.sqrt(3))
+    with pytest.raises(ValueError):
+        paired([1.0], [1.0, 2.0])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="Linux /proc")
+def test_server_cpu_counts_this_process_threads() -> None:
+    before = server_cpu_ns(os.getpid())
+    sum(i * i for i in range(200_000))
+    assert server_cpu_ns(os.getpid()) > before
