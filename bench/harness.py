@@ -245,6 +245,26 @@ def group_cpu_ticks(pgid: int) -> int:
     return total
 
 
+def group_read_bytes(pgid: int) -> int:
+    """Bytes the live processes of group ``pgid`` had the storage layer read for them: page
+    cache misses, e.g. of database pages the kernel dropped (``/proc/<pid>/io`` ``read_bytes``;
+    0 where it cannot be read)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if len(fields) <= 2 or int(fields[2]) != pgid:
+                continue
+            for line in (entry / "io").read_text().splitlines():
+                if line.startswith("read_bytes:"):
+                    total += int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def cpu_busy_ticks(cpus: Sequence[int]) -> int:
     """Non-idle ticks of the given CPUs since boot (``/proc/stat``)."""
     wanted = {f"cpu{c}" for c in cpus}
@@ -298,6 +318,7 @@ class CpuSampler:
             self._t0 = time.monotonic()
             self._group0 = sum(group_cpu_ticks(p) for p in self.pgids)
             self._busy0 = cpu_busy_ticks(self.cpus) if self.cpus else 0
+            self._read0 = sum(group_read_bytes(p) for p in self.pgids)
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -305,6 +326,7 @@ class CpuSampler:
             self.elapsed = time.monotonic() - self._t0
             self.group = sum(group_cpu_ticks(p) for p in self.pgids) - self._group0
             self.busy = (cpu_busy_ticks(self.cpus) if self.cpus else 0) - self._busy0
+            self.read = sum(group_read_bytes(p) for p in self.pgids) - self._read0
 
     def annotate(self, m: Measurement) -> Measurement:
         if not self.available or self.elapsed <= 0:
@@ -312,6 +334,7 @@ class CpuSampler:
         server_s = self.group / _CLK_TCK
         if m.count:
             m.server_cpu_us_per_req = round(server_s / m.count * 1e6, 1)
+            m.server_disk_read_kb_per_req = round(self.read / 1024 / m.count, 3)
         m.server_cores = round(server_s / self.elapsed, 3)
         if self.cpus:
             capacity = self.elapsed * _CLK_TCK * len(self.cpus)
@@ -1001,6 +1024,8 @@ def _run(
                 cpu = f", server CPU {m.server_cpu_us_per_req:.0f} µs/req"
             if m.other_cpu_share is not None:
                 cpu += f", others {m.other_cpu_share:.0%} of the server CPUs"
+            if m.server_disk_read_kb_per_req:
+                cpu += f", disk reads {m.server_disk_read_kb_per_req:.2f} KB/req"
             log(
                 f"round {index + 1} {which}: {m.rate:,.0f} {m.unit}, p50 {_ms(m.p50_ms)}, "
                 f"p99 {_ms(m.p99_ms)}, unexpected {m.unexpected}, socket errors {m.socket_errors}"

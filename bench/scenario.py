@@ -103,6 +103,9 @@ class Measurement:
     server_cpu_us_per_req: float | None = None
     server_cores: float | None = None
     other_cpu_share: float | None = None
+    # what the server's processes had read from the disk per request (page cache misses: on
+    # machines whose kernel pages out cold file pages, the database's; see bench/README.md)
+    server_disk_read_kb_per_req: float | None = None
     rate_override: float | None = None  # a command reporting its own rate (pgbench tps)
     note: str = ""
 

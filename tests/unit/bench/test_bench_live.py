@@ -104,6 +104,7 @@ def test_python_fallback_run(baseline: ManagedProcess) -> None:
     assert m.source == "python-fallback" and "fallback" in m.note
     assert m.server_cpu_us_per_req is not None and m.server_cpu_us_per_req > 0
     assert m.other_cpu_share is not None and 0 <= m.other_cpu_share <= 1
+    assert m.server_disk_read_kb_per_req is not None and m.server_disk_read_kb_per_req >= 0
     once = PythonLoadGen(sys.executable).run(replace(spec, requests=REQUESTS * 5, once=True), None)
     assert once.count == 15 and once.count_bounded
     assert m.count == 1000 and m.statuses == {"200": 1000} and m.valid and m.count_bounded
