@@ -4,8 +4,9 @@ Each entry's ``hash`` is SHA-256 over the previous entry's hash and the entry's 
 and its ``prev_id`` is the previous entry's id (0 for the first). ``prev_id`` is unique, so the
 chain cannot fork even under concurrent writers, and appends are serialized (``BEGIN
 IMMEDIATE`` on SQLite, an advisory transaction lock on PostgreSQL). :func:`verify` walks the
-chain and reports the first entry that was modified, inserted or deleted. (Removing entries from the *end* of the chain leaves a valid shorter chain; the
-``pishkhan audit verify`` output prints the head hash so operators can anchor it elsewhere.)
+chain and reports the first entry that was modified, inserted or deleted. (Removing entries
+from the *end* of the chain leaves a valid shorter chain; the ``pishkhan audit verify`` output
+prints the head hash so operators can anchor it elsewhere.)
 """
 
 from __future__ import annotations

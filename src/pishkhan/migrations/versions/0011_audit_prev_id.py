@@ -4,8 +4,8 @@
 inserted into a random leaf of it, a page of its own in each commit's WAL frames and in each
 checkpoint (measured on the Pendar issuance, whose batches commit ~5.8 issuances: 32 frames a
 commit, 5.8 of them leaves of this index). ``prev_id``, the id of the entry an entry follows (0
-for the first), is unique in its place: no two entries can follow the same one, as before, and
-its index grows at its end, where every append lands on the same leaf. ``prev_hash`` stays in
+for the first), is the unique key instead: no two entries can follow the same one, as before,
+and its index grows at its end, where every append lands on the same leaf. ``prev_hash`` stays in
 every entry and in its hash; :func:`pishkhan.core.audit.verify` checks both links.
 
 Existing entries get the id of the entry before them by ``id`` (the order ``verify`` walks).
