@@ -229,40 +229,28 @@ class ManagedProcess:
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def group_cpu_ticks(pgid: int) -> int:
-    """User+system CPU ticks of the live processes in process group ``pgid`` (Linux)."""
-    total = 0
+def group_usage(pgids: Sequence[int]) -> tuple[int, int]:
+    """Of the live processes in the process groups ``pgids`` (Linux ``/proc``, one scan): their
+    user+system CPU ticks, and the bytes the storage layer read for them (``/proc/<pid>/io``
+    ``read_bytes``: page cache misses, e.g. of database pages the kernel dropped; 0 where it
+    cannot be read)."""
+    wanted = set(pgids)
+    ticks = read = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # after the command: state ppid pgrp session ... utime(12th) stime(13th)
-        if len(fields) > 12 and int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total
-
-
-def group_read_bytes(pgid: int) -> int:
-    """Bytes the live processes of group ``pgid`` had the storage layer read for them: page
-    cache misses, e.g. of database pages the kernel dropped (``/proc/<pid>/io`` ``read_bytes``;
-    0 where it cannot be read)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if len(fields) <= 2 or int(fields[2]) != pgid:
+            # after the command: state ppid pgrp session ... utime(12th) stime(13th)
+            if len(fields) <= 12 or int(fields[2]) not in wanted:
                 continue
+            ticks += int(fields[11]) + int(fields[12])
             for line in (entry / "io").read_text().splitlines():
                 if line.startswith("read_bytes:"):
-                    total += int(line.split()[1])
+                    read += int(line.split()[1])
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return ticks, read
 
 
 def cpu_busy_ticks(cpus: Sequence[int]) -> int:
@@ -316,17 +304,16 @@ class CpuSampler:
     def __enter__(self) -> CpuSampler:
         if self.available:
             self._t0 = time.monotonic()
-            self._group0 = sum(group_cpu_ticks(p) for p in self.pgids)
+            self._group0, self._read0 = group_usage(self.pgids)
             self._busy0 = cpu_busy_ticks(self.cpus) if self.cpus else 0
-            self._read0 = sum(group_read_bytes(p) for p in self.pgids)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         if self.available:
             self.elapsed = time.monotonic() - self._t0
-            self.group = sum(group_cpu_ticks(p) for p in self.pgids) - self._group0
+            group, read = group_usage(self.pgids)
+            self.group, self.read = group - self._group0, read - self._read0
             self.busy = (cpu_busy_ticks(self.cpus) if self.cpus else 0) - self._busy0
-            self.read = sum(group_read_bytes(p) for p in self.pgids) - self._read0
 
     def annotate(self, m: Measurement) -> Measurement:
         if not self.available or self.elapsed <= 0:
