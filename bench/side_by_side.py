@@ -55,6 +55,16 @@ def server_cpu_ns(pid: int) -> int:
     return total
 
 
+def slice_requests(
+    requests: Sequence[Request], pair: int, size: int, once: bool
+) -> tuple[Request, ...]:
+    """What round ``pair`` sends: its own ``size`` requests of a stateful (``once``) scenario's
+    list, else the whole list, cycled by wrk up to ``size`` requests."""
+    if once:
+        return tuple(requests[pair * size : (pair + 1) * size])
+    return tuple(requests)
+
+
 def rotation(pair: int, trees: int) -> list[int]:
     """The order in which the trees get their slice in round ``pair``: each goes first in turn."""
     return [(pair + k) % trees for k in range(trees)]
@@ -138,8 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             served.append(_start(tree.resolve(), index, work, scenario, options))
 
         def build(one: Served) -> None:
-            one.requests = list(scenario.build(one.ctx))[:total]
-            if len(one.requests) < total:
+            one.requests = list(scenario.build(one.ctx))
+            if scenario.once and len(one.requests) < total:
                 raise SystemExit(f"{one.tree}: {len(one.requests)} requests built, {total} needed")
 
         with ThreadPoolExecutor(len(served)) as pool:
@@ -148,13 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for pair in range(args.pairs):
             for index in rotation(pair, len(served)):
                 one = served[index]
-                chunk = tuple(one.requests[pair * args.slice : (pair + 1) * args.slice])
                 spec = LoadSpec(
                     port=one.port,
-                    requests=chunk,
+                    requests=slice_requests(one.requests, pair, args.slice, scenario.once),
                     connections=args.connections or scenario.connections,
                     duration=args.seconds,
-                    once=True,
+                    max_requests=args.slice,
+                    once=scenario.once,
                     expect_status=scenario.expect_status,
                 )
                 before = server_cpu_ns(one.proc.pid)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.db import Database, DriverSQL
-from pishkhan.core.group_commit import MAX_BATCH, GroupCommit, all_stats
+from pishkhan.core.group_commit import MAX_BATCH, MAX_WAIT_TURNS, GroupCommit, all_stats
 from pishkhan.core.tables import sandbox_state
 from pishkhan.web.metrics import Metrics
 
@@ -130,6 +130,50 @@ def test_batches_are_bounded(sqlite_db: Database) -> None:
 
     asyncio.run(main())
     assert (group.commits, group.jobs) == (3, count)
+
+
+def _after_turns(group: GroupCommit, key: str, turns: int) -> Any:
+    async def submit() -> str:
+        for _ in range(turns):
+            await asyncio.sleep(0)  # one turn of the loop
+        return str(await group.run(_put(key)))
+
+    return submit()
+
+
+def test_jobs_arriving_turn_after_turn_share_one_commit(sqlite_db: Database) -> None:
+    """A batch waits while each turn of the loop brings it another job (as the requests of a
+    loaded server arrive), instead of committing on the turn after its first."""
+    group = GroupCommit(sqlite_db)
+
+    async def main() -> list[str]:
+        return await asyncio.gather(*(_after_turns(group, f"turn.{i}", i) for i in range(5)))
+
+    assert asyncio.run(main()) == [f"turn.{i}" for i in range(5)]
+    assert (group.commits, group.jobs) == (1, 5)
+
+
+def test_a_growing_batch_waits_a_bounded_number_of_turns(sqlite_db: Database) -> None:
+    """A job every turn, for many more turns than a batch may wait: committed in several
+    transactions, the first once its batch has waited ``MAX_WAIT_TURNS`` turns."""
+    group = GroupCommit(sqlite_db)
+    count = MAX_WAIT_TURNS * 4
+    committed_at: list[int] = []
+
+    async def main() -> None:
+        async def first() -> None:
+            await group.run(_put("bounded.0"))
+            committed_at.append(group.jobs)
+
+        await asyncio.gather(
+            first(), *(_after_turns(group, f"bounded.{i}", i) for i in range(1, count))
+        )
+
+    asyncio.run(main())
+    assert group.jobs == count
+    assert 1 < committed_at[0] <= MAX_WAIT_TURNS + 1 < count
+    assert group.commits >= count // (MAX_WAIT_TURNS + 1)
+    assert {f"bounded.{i}" for i in range(count)} <= _keys(sqlite_db)
 
 
 class _Refused(Exception):

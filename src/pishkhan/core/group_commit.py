@@ -31,6 +31,14 @@ Each job stays all-or-nothing on its own:
 
 A batch is bounded (:data:`MAX_BATCH` jobs); later jobs go to the next turn.
 
+A batch runs once a turn of the loop added no job to it, rather than on the turn after its
+first job: while jobs keep arriving it waits (at most :data:`MAX_WAIT_TURNS` turns, and never
+once full). Under load the requests come in groups, each sent as the batch before last was
+answered, and run on the turn after their first job those groups never merge: Pendar issuance
+with 16 connections committed 4.4 jobs a transaction. Waiting while the batch grows made that
+10 and each issuance 100-180 µs of CPU cheaper, of ~1.5 ms (``bench/side_by_side.py``, either
+tree first). A lone job waits one turn, a few microseconds.
+
 A job may come with a ``before`` step: work that must precede it but needs no database (a CA
 signature). The batch's ``before`` steps run one after another just before its transaction,
 outside it, once each; a job whose step raises gets that exception and stays out of the
@@ -63,6 +71,8 @@ Before = Callable[[], object]
 
 #: Jobs committed together at most (a batch holds the event loop while it runs).
 MAX_BATCH: Final = 64
+#: Turns of the loop a growing batch waits for more jobs at most.
+MAX_WAIT_TURNS: Final = 8
 
 
 class _Outcome:
@@ -92,11 +102,14 @@ class _LateRefusal(Exception):
 class _Batch:
     """The jobs waiting on one event loop."""
 
-    __slots__ = ("jobs", "scheduled")
+    __slots__ = ("jobs", "scheduled", "seen", "turns")
 
     def __init__(self) -> None:
         self.jobs: list[tuple[Job, asyncio.Future[Any], Before | None]] = []
         self.scheduled = False
+        #: jobs waiting when the batch last looked, and the turns it has waited since its first
+        self.seen = 0
+        self.turns = 0
 
 
 @dataclass
@@ -180,6 +193,14 @@ class GroupCommit:
         return await future
 
     def _flush(self, loop: asyncio.AbstractEventLoop, batch: _Batch) -> None:
+        waiting = len(batch.jobs)
+        if batch.seen < waiting < self._max and batch.turns < MAX_WAIT_TURNS:
+            # still growing: one more turn, so that requests read meanwhile join (module doc)
+            batch.seen = waiting
+            batch.turns += 1
+            loop.call_soon(self._flush, loop, batch)
+            return
+        batch.seen = batch.turns = 0
         jobs = batch.jobs[: self._max]
         del batch.jobs[: self._max]
         if batch.jobs:

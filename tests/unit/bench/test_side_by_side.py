@@ -1,4 +1,5 @@
-"""The side-by-side comparison's bookkeeping: who goes first, and the paired differences."""
+"""The side-by-side comparison's bookkeeping: who goes first, what each slice sends, and the
+paired differences."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 import statistics
 
 import pytest
-from bench.side_by_side import paired, rotation, server_cpu_ns
+from bench.scenario import Request
+from bench.side_by_side import paired, rotation, server_cpu_ns, slice_requests
 
 
 def test_every_tree_goes_first_in_turn() -> None:
@@ -17,6 +19,15 @@ def test_every_tree_goes_first_in_turn() -> None:
         [2, 0, 1],
         [0, 1, 2],
     ]
+
+
+def test_stateful_slices_are_disjoint_and_cycled_lists_are_whole() -> None:
+    requests = [Request("POST", f"/api/x/{i}") for i in range(6)]
+    # a once-scenario's round sends its own requests, never another round's
+    assert slice_requests(requests, 1, 2, once=True) == tuple(requests[2:4])
+    assert slice_requests(requests, 2, 2, once=True) == tuple(requests[4:6])
+    # a cycling scenario's round sends the whole list (wrk cycles it up to the slice's bound)
+    assert slice_requests(requests[:3], 5, 400, once=False) == tuple(requests[:3])
 
 
 def test_paired_differences_are_slice_by_slice() -> None:
