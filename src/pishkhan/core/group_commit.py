@@ -2,8 +2,8 @@
 
 On SQLite a small hot-path transaction (an inquiry served and billed: three or four indexed
 statements) costs less than its ``BEGIN IMMEDIATE`` and ``COMMIT`` (the commit writes the
-changed pages to the WAL). :class:`GroupCommit` runs, on the event loop, every job submitted
-during one turn of the loop in one transaction on the thread's kept connection
+changed pages to the WAL). :class:`GroupCommit` runs, on the event loop, the jobs submitted
+while a batch grows (see below) in one transaction on the thread's kept connection
 (:meth:`Database.hot_write`): a turn of a loaded server carries the requests of many
 connections, so the commit is paid once for all of them.
 

@@ -88,8 +88,9 @@ class JibitApi:
         """Run ``fn(*args, conn)`` in a write transaction.
 
         On SQLite the transactions of concurrent requests are committed together on the event
-        loop (:class:`~pishkhan.core.group_commit.GroupCommit`: one ``COMMIT`` per turn of the
-        loop instead of one per request; each job still all-or-nothing). Elsewhere each runs in
+        loop (:class:`~pishkhan.core.group_commit.GroupCommit`: one ``COMMIT`` per batch of the
+        requests read while it grew, instead of one per request; each job still
+        all-or-nothing). Elsewhere each runs in
         its own transaction in the threadpool.
         """
         if self.group is not None:
