@@ -90,8 +90,7 @@ class JibitApi:
         On SQLite the transactions of concurrent requests are committed together on the event
         loop (:class:`~pishkhan.core.group_commit.GroupCommit`: one ``COMMIT`` per batch of the
         requests read while it grew, instead of one per request; each job still
-        all-or-nothing). Elsewhere each runs in
-        its own transaction in the threadpool.
+        all-or-nothing). Elsewhere each runs in its own transaction in the threadpool.
         """
         if self.group is not None:
             return await self.group.run(partial(fn, *args))
