@@ -33,9 +33,11 @@ its baseline run on the same machine in the same run, the server pinned to its o
 and wrk to the others. *Ratio* is pishkhan's throughput over the baseline's (median of the
 per-round ratios, cut to two decimals, not rounded); latencies are wrk's, per request, under
 the stated connections. *CPU µs/req* is the server processes' CPU time per request, less
-sensitive to a busy machine than throughput. *Noise* is the share of the server's CPU taken by
-other processes during the measurement: above a few percent, rerun on a quieter machine
-(`--settle`). The newest result per scenario, server, workers and connections is shown."""
+sensitive to a busy machine than throughput. *Disk KB/req* is what the kernel read from the
+disk for pishkhan's server per request (its data paged out, see `bench/README.md`). *Noise* is
+the share of the server's CPU taken by other processes during the measurement: above a few
+percent, rerun on a quieter machine (`--settle`). The newest result per scenario, server,
+workers and connections is shown."""
 
 
 def load_results(results_dir: Path = RESULTS_DIR) -> list[dict[str, Any]]:
@@ -88,6 +90,20 @@ def _cpu(m: Mapping[str, Any]) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
+def _disk(m: Mapping[str, Any]) -> str:
+    value = m.get("server_disk_read_kb_per_req")
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _machine(environment: Mapping[str, Any]) -> str:
+    """The machine line's entry for a record: model, AVX-512 IFMA when present (it triples
+    OpenSSL's RSA speed, see ``harness.CPU_FEATURES``), and CPU count."""
+    model = environment.get("cpu_model") or "unknown CPU"
+    if "avx512ifma" in (environment.get("cpu_features") or ()):
+        model += " with AVX-512 IFMA"
+    return f"{model}, {environment.get('cpus', '?')} CPUs"
+
+
 def _noise(*measurements: Mapping[str, Any]) -> str:
     shares = [m["other_cpu_share"] for m in measurements if m.get("other_cpu_share") is not None]
     return "—" if not shares else f"{max(shares):.0%}"
@@ -127,6 +143,7 @@ def row(rec: Record) -> list[str]:
         _ms(subject.get("p50_ms")),
         _ms(subject.get("p99_ms")),
         _cpu(subject),
+        _disk(subject),
         str(baseline.get("label", "—")),
         base_rate,
         _cpu(bm),
@@ -147,6 +164,7 @@ HEADER = [
     "p50 ms",
     "p99 ms",
     "CPU µs/req",
+    "Disk KB/req",
     "Baseline",
     "Baseline req/s",
     "Baseline CPU µs/req",
@@ -175,6 +193,7 @@ _NUMERIC = {
     "p50 ms",
     "p99 ms",
     "CPU µs/req",
+    "Disk KB/req",
     "Baseline req/s",
     "Baseline CPU µs/req",
     "Ratio",
@@ -194,13 +213,7 @@ def render_section(records: Sequence[Record]) -> str:
     ]
     if rows:
         parts.append(render_table(rows))
-        machines = sorted(
-            {
-                f"{r.get('environment', {}).get('cpu_model') or 'unknown CPU'}, "
-                f"{r.get('environment', {}).get('cpus', '?')} CPUs"
-                for r in rows
-            }
-        )
+        machines = sorted({_machine(r.get("environment") or {}) for r in rows})
         parts += ["", "Machine: " + "; ".join(machines) + "."]
         if any(r.get("load_generator", {}).get("source") != "wrk" for r in rows):
             parts += [

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench import report
+from bench import harness, report
 from bench.baselines import libpq_url, parse_pgbench
 from bench.harness import (
     CpuPlan,
@@ -246,6 +246,7 @@ def _record(scenario: str, server: str, ts: str, rate: float, ratio: float) -> d
             "p50_ms": 1.5,
             "p99_ms": 12.25,
             "server_cpu_us_per_req": 450.0,
+            "server_disk_read_kb_per_req": 1.254,
             "other_cpu_share": 0.01,
         },
         "baseline": {
@@ -283,10 +284,36 @@ def test_report_keeps_the_newest_result_per_key(tmp_path: Path) -> None:
     lines = table.splitlines()
     assert lines[0].startswith("| Scenario | Server |")
     assert (
-        "| health | uvicorn | 1 | 64 | 200 | 1.50 | 12.25 | 450 | bare Starlette JSON route | 400 "
+        "| health | uvicorn | 1 | 64 | 200 | 1.50 | 12.25 | 450 | 1.25 | bare Starlette JSON route | 400 "
         "| 95 | 0.50 | ratio ≥ 0.25 | ✅ met | 4% | 2026-01-02 00:00:00 |"
     ) in table
     assert len(lines) == 4 and lines[1].count("|") == len(report.HEADER) + 1
+
+
+def test_report_names_the_machines_and_their_ifma() -> None:
+    """Rows from a processor with AVX-512 IFMA (RSA three times faster) say so on the machine
+    line; a record without the features (older records) reads as before."""
+    ifma = _record("pendar_issue", "uvicorn", "2026-01-01T00:00:00Z", 1.0, 0.6)
+    ifma["environment"] = {"cpu_model": "AMD EPYC", "cpus": 2, "cpu_features": ["avx512ifma"]}
+    plain = _record("health", "uvicorn", "2026-01-01T00:00:00Z", 1.0, 0.6)
+    plain["environment"] = {"cpu_model": "AMD EPYC", "cpus": 2, "cpu_features": ["avx2"]}
+    old = _record("health", "granian", "2026-01-01T00:00:00Z", 1.0, 0.6)
+    old["environment"] = {"cpu_model": "AMD EPYC", "cpus": 2}
+    section = report.render_section([ifma, plain, old])
+    assert "Machine: AMD EPYC with AVX-512 IFMA, 2 CPUs; AMD EPYC, 2 CPUs." in section
+
+
+def test_cpu_features_come_from_the_first_processors_flags() -> None:
+    cpuinfo = (
+        "processor\t: 0\nmodel name\t: AMD EPYC\n"
+        "flags\t\t: fpu sse2 avx2 adx bmi2 avx512f avx512ifma sha_ni\n\n"
+        "processor\t: 1\nflags\t\t: fpu\n"
+    )
+    assert harness.cpu_features(cpuinfo) == [
+        "adx", "bmi2", "avx2", "avx512f", "avx512ifma", "sha_ni",
+    ]  # fmt: skip
+    assert harness.cpu_features("flags\t: fpu avx2 bmi2\n") == ["bmi2", "avx2"]
+    assert harness.cpu_features("model name\t: no flags here\n") == []
 
 
 def test_report_cuts_ratios_so_a_missed_target_never_reads_as_reached() -> None:
