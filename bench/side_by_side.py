@@ -12,10 +12,12 @@ of the paired differences.
 
     .venv/bin/python -m bench.side_by_side pendar_issue /work/main /tmp/other-tree --pairs 60
 
-An A/A run (the same tree twice) shows the noise floor. The servers' background work (a WAL
-checkpoint after a slice) may spill into the next tree's slice: it is counted for the tree that
-caused it, but it takes the CPU from the one measured, so compare CPU per request rather than
-rates. Loopback only; every slice is bounded by ``--slice`` requests and ``--seconds``.
+An A/A run (the same tree twice) shows the noise floor. A slice's cost runs from its start to
+the start of the same tree's next slice (after the last, ``--settle`` seconds of quiet), so the
+server's background work after a slice (its WAL checkpoint, every half second or so) is counted
+for the tree that caused it even when it runs during another tree's slice; it takes that CPU
+from the other tree, so compare CPU per request rather than rates. Loopback only; every slice
+is bounded by ``--slice`` requests and ``--seconds``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import secrets
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -77,6 +80,15 @@ class Paired:
     median: float
 
 
+def slice_costs(marks: Sequence[int], answered: Sequence[int]) -> list[float]:
+    """CPU µs per answer of each slice: ``marks`` are the server's CPU nanoseconds at the start
+    of each of its slices and once after the last (one more than ``answered``), so a slice
+    counts the work it left behind for the server to do after it."""
+    if len(marks) != len(answered) + 1:
+        raise ValueError("one mark per slice, and one after the last")
+    return [(marks[k + 1] - marks[k]) / 1e3 / max(1, n) for k, n in enumerate(answered)]
+
+
 def paired(first: Sequence[float], other: Sequence[float]) -> Paired:
     """Differences ``other - first`` slice by slice."""
     diffs = [b - a for a, b in zip(first, other, strict=True)]
@@ -91,8 +103,16 @@ class Served:
     proc: ManagedProcess
     ctx: ScenarioContext
     requests: list[Request] = field(default_factory=list)
-    cpu_us: list[float] = field(default_factory=list)
+    #: the server's CPU nanoseconds at the start of each slice (and after the last)
+    marks: list[int] = field(default_factory=list)
+    answered: list[int] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
+
+    @property
+    def cpu_us(self) -> list[float]:
+        """CPU µs per answer of each slice measured to its end (see :func:`slice_costs`)."""
+        done = len(self.marks) - 1
+        return slice_costs(self.marks, self.answered[:done]) if done > 0 else []
 
 
 def _start(
@@ -128,6 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--slice", type=int, default=400, help="requests per slice")
     parser.add_argument("--seconds", type=float, default=1.0, help="wrk's duration per slice")
     parser.add_argument("--connections", type=int, default=None)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=3.0,
+        help="seconds the servers get after the last slice to finish its background work",
+    )
     args = parser.parse_args(argv)
     if len(args.trees) < 2:
         parser.error("give two trees or more")
@@ -167,13 +193,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     once=scenario.once,
                     expect_status=scenario.expect_status,
                 )
-                before = server_cpu_ns(one.proc.pid)
+                one.marks.append(server_cpu_ns(one.proc.pid))
                 measured = wrk.run(spec, load_cpus)
-                spent = server_cpu_ns(one.proc.pid) - before
-                answered = max(1, measured.count - measured.unexpected)
-                one.cpu_us.append(spent / 1e3 / answered)
+                one.answered.append(measured.count - measured.unexpected)
                 one.rates.append(measured.rate)
-            print(pair, " ".join(f"{s.cpu_us[-1]:7.1f}" for s in served), flush=True)
+            if pair:  # the slices of the pair before are over: each tree has begun another
+                print(pair - 1, " ".join(f"{s.cpu_us[pair - 1]:7.1f}" for s in served), flush=True)
+        time.sleep(args.settle)
+        for one in served:
+            one.marks.append(server_cpu_ns(one.proc.pid))
+        print(args.pairs - 1, " ".join(f"{s.cpu_us[-1]:7.1f}" for s in served), flush=True)
         if scenario.verify is not None:
             for one in served:
                 scenario.verify(one.ctx)

@@ -148,6 +148,7 @@ def test_wal_starts_over_under_a_steady_load(db: Database) -> None:
     if not db.is_sqlite:
         pytest.skip("SQLite WAL")
     limit = db.wal_reset_bytes = 256 * 1024
+    db.checkpoint_interval_s = 0.5  # the limit is small: checkpoint as often as it needs
     wal = f"{make_url(db.url).database}-wal"
     before = os.stat(wal).st_size if os.path.exists(wal) else 0
     written = 0
@@ -213,6 +214,7 @@ def test_wal_left_past_the_limit_is_emptied_when_no_writer_comes(db: Database) -
     if not db.is_sqlite:
         pytest.skip("SQLite WAL")
     limit = db.wal_reset_bytes = 64 * 1024
+    db.checkpoint_interval_s = 0.5  # the fallback comes after a few periods
     wal = f"{make_url(db.url).database}-wal"
     value = '{"a": "' + "x" * 1000 + '"}'
     with db.hot_write() as conn:

@@ -9,7 +9,7 @@ import statistics
 
 import pytest
 from bench.scenario import Request
-from bench.side_by_side import paired, rotation, server_cpu_ns, slice_requests
+from bench.side_by_side import paired, rotation, server_cpu_ns, slice_costs, slice_requests
 
 
 def test_every_tree_goes_first_in_turn() -> None:
@@ -28,6 +28,15 @@ def test_stateful_slices_are_disjoint_and_cycled_lists_are_whole() -> None:
     assert slice_requests(requests, 2, 2, once=True) == tuple(requests[4:6])
     # a cycling scenario's round sends the whole list (wrk cycles it up to the slice's bound)
     assert slice_requests(requests[:3], 5, 400, once=False) == tuple(requests[:3])
+
+
+def test_a_slice_costs_what_its_server_spent_until_its_next_slice() -> None:
+    # CPU ns at the start of each slice and once after the last: the work a slice leaves
+    # (a checkpoint during another tree's slice) is in its window
+    marks = [1_000_000, 5_000_000, 7_000_000, 10_000_000]
+    assert slice_costs(marks, [4, 2, 0]) == [1000.0, 1000.0, 3000.0]  # no answer counts as one
+    with pytest.raises(ValueError):
+        slice_costs(marks, [4, 2, 1, 1])
 
 
 def test_paired_differences_are_slice_by_slice() -> None:
