@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("wrk is needed (apt-get install wrk)")
     load_cpus = plan_cpus(1).load
     total = args.pairs * args.slice
-    # every request at most once: build prepares the whole run in one round
+    # build prepares the whole run in one round (a once-scenario: every request sent once)
     options: dict[str, object] = {"rounds": 1, "duration": 1e6, "max_requests": total}
     work = Path(tempfile.mkdtemp(prefix="pishkhan-side-by-side-"))
     served: list[Served] = []
