@@ -181,7 +181,8 @@ def test_listings_and_history(customer: Any, other_customer: Any) -> None:
     ).json()
     assert [c["TrackingCode"] for c in by_tc] == [mine_only]
     assert mobile("GetAllMobileCert", {"TrackingCode": tc1, "CAName": "08"}).json() == []
-    assert mobile("GetAllMobileCert", {}).json() == []
+    # no certificates (an empty array) differs from a refused request (below)
+    assert mobile("GetAllMobileCert", {"NationalCode": MARYAM["NationalCode"]}).json() == []
 
     body = {
         "SerialNumber": ALI["NationalCode"],
@@ -219,6 +220,48 @@ def test_listings_and_history(customer: Any, other_customer: Any) -> None:
 
 def _nc(i: int) -> str:
     return generate_national_code(random.Random(i))
+
+
+def _table_counts(runtime: Any) -> dict[str, int]:
+    from sqlalchemy import func
+
+    from pishkhan.core.db import metadata
+
+    with runtime.db.read() as conn:
+        return {
+            t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+            for t in metadata.sorted_tables
+        }
+
+
+def test_get_all_mobile_cert_needs_national_code_or_tracking_code(
+    customer: Any, runtime: Any
+) -> None:
+    """The document makes one of NationalCode and TrackingCode mandatory: without both the
+    answer is 1103 (national code required), not the empty array of "no certificates"."""
+    tc = customer.register()
+    customer.issue(tc)
+    refused = {"IsSuccess": False, "ErrorCode": 1103, "ErrorMessage": "درج کد ملی الزامی است"}
+    before = _table_counts(runtime)
+    for params in (
+        {},
+        {"NationalCode": "", "TrackingCode": ""},
+        {"NationalCode": "  ", "TrackingCode": "\t"},
+        {"nationalcode": " ", "CAName": TEST_CA, "CustomerCode": customer.code},
+        {"CAName": TEST_CA},
+        {"CustomerCode": customer.code},
+    ):
+        r = customer.get("GetAllMobileCert", params)
+        assert (r.status_code, r.json()) == (200, refused), params
+    # a JSON body (some clients send one on GET) is read the same way
+    r = customer.client.request(
+        "GET", "/api/GetAllMobileCert", json={"NationalCode": " ", "TrackingCode": None}
+    )
+    assert (r.status_code, r.json()) == (200, refused)
+    assert _table_counts(runtime) == before  # nothing written, nothing charged
+    # either one alone is enough
+    assert len(customer.get("GetAllMobileCert", {"TrackingCode": tc}).json()) == 1
+    assert len(customer.get("GetAllMobileCert", {"NationalCode": ALI["NationalCode"]}).json()) == 1
 
 
 def test_issuing_report_kinds_and_paging(customer: Any, runtime: Any) -> None:

@@ -347,6 +347,12 @@ _QUERY: dict[str, list[str]] = {
     "GetAllMobileCert": ["NationalCode", "TrackingCode", "CAName", "CustomerCode"],
 }
 
+_ANSWERS: dict[str, str] = {
+    "GetAllMobileCert": "the active certificates ([] when there are none); ErrorCode 1103 when "
+    "neither NationalCode nor TrackingCode is given (one of them is mandatory; TrackingCode "
+    "wins when both are)",
+}
+
 
 def _response(method: Method) -> dict[str, Any]:
     if method.name == "GetVersion":
@@ -370,7 +376,9 @@ def openapi(runtime: Runtime) -> dict[str, Any]:
     routes = []
     for m in METHODS:
         query = [(q, _S, False, "bound case-insensitively") for q in _QUERY.get(m.name, [])]
-        responses: dict[int, tuple[str, Any]] = {200: ("the method's body", _response(m))}
+        responses: dict[int, tuple[str, Any]] = {
+            200: (_ANSWERS.get(m.name, "the method's body"), _response(m))
+        }
         if m.name in ("GetCAList", "GetCAProfileInfo"):
             responses[401] = ("unknown customer (ErrorCode 1203)", _response(m))
         routes.append(

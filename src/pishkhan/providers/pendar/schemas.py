@@ -8,6 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .signatures import RULES
+
+
+def _signed(method: str) -> Any:
+    """The field carrying ``method``'s request signature, described by its rule."""
+    return Field(description=RULES[method].description)
+
 
 class _M(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -38,9 +45,7 @@ class RegisterInfoRequest(_M):
     caName: str
     customercode: str = Field(description="CustomerCode-LicenseNumber")
     profileName: str
-    signature: str = Field(
-        description='Base64(RSA-SHA1(UTF-16LE(customercode + "-" + NationalCode)))'
-    )
+    signature: str = _signed("RegisterInfo")
     personData: PersonData
 
 
@@ -48,7 +53,7 @@ class GetTrackingCodeInfoRequest(_M):
     nationalCode: str
     trackingCode: str
     customercode: str
-    sign: str = Field(description="Base64(RSA-SHA1(UTF-16LE(nationalCode + trackingCode)))")
+    sign: str = _signed("GetTrackingCodeInfo")
 
 
 class IssueCertificateRequest(_M):
@@ -57,14 +62,14 @@ class IssueCertificateRequest(_M):
     trackingCode: str
     csr: str = Field(description='base64 DER PKCS#10 (no PEM armour); "none" for P12')
     paymentId: str = ""
-    signature: str = Field(description="Base64(RSA-SHA1(csr))")
+    signature: str = _signed("IssueCertificateByTrackingCode")
     customercode: str
     password: str = ""
 
 
 class RevokeCertificateRequest(_M):
     certificate: str
-    signature: str
+    signature: str = _signed("RevokeCertificate")
     customercode: str
     revokeCertReason: int = Field(default=0, description="RFC 5280 reason code (not 7)")
 
@@ -78,9 +83,7 @@ class RequestApproveRequest(_M):
     trackingCode: str
     customercode: str
     approver: str
-    sign: str = Field(
-        description="Base64(RSA-SHA1(UTF-16LE(nationalCode + trackingCode + approver)))"
-    )
+    sign: str = _signed("RequestApprove")
     approverSign: str = Field(
         default="", description="Base64 CMS detached signature over the same bytes"
     )
@@ -89,7 +92,7 @@ class RequestApproveRequest(_M):
 
 class RecievedCertConfirmationRequest(_M):
     certificate: str
-    signature: str
+    signature: str = _signed("RecievedCertConfirmation")
     customercode: str
     trackingCode: str
 
@@ -97,7 +100,7 @@ class RecievedCertConfirmationRequest(_M):
 class GetUserCertHistoryRequest(_M):
     SerialNumber: str
     customercode: str
-    signature: str = Field(description="Base64(RSA-SHA1(UTF-16LE(SerialNumber + rnd)))")
+    signature: str = _signed("GetUserCertHistory")
     rnd: str
 
 

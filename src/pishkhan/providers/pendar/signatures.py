@@ -1,9 +1,12 @@
-"""Request signatures (RSA PKCS#1 v1.5 with SHA-1 over UTF-16LE text) and approvers' CMS
-detached signatures.
+"""Request signatures (RSA PKCS#1 v1.5 with SHA-1) and approvers' CMS detached signatures.
 
-The customer's public key is parsed once per process (keyed by its PEM). For ``csr`` and
-``certificate`` values the document drops "Unicode": those are verified over UTF-16LE of the
-text, then its ASCII bytes, then the decoded DER, and the first that verifies wins.
+:data:`RULES` is the one place that says, per method, which field carries the signature, what
+text is signed and how it is encoded. Where the document writes ``Unicode(...)`` (.NET
+``Encoding.Unicode``) only UTF-16LE of the text verifies. Where it drops "Unicode" (the ``csr``
+of IssueCertificateByTrackingCode and the ``certificate`` of RevokeCertificate) the text is
+verified over UTF-16LE, then its ASCII bytes, then the decoded DER, and the first that verifies
+wins (what real clients send). The customer's public key is parsed once per process (keyed by
+its PEM).
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import base64
 import binascii
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from asn1crypto import cms
 from cryptography import x509
@@ -50,27 +55,87 @@ def _verify(key: rsa.RSAPublicKey, signature: bytes, data: bytes) -> bool:
     return True
 
 
-def verify_text(public_key_pem: str, signature_b64: str, text: str) -> bool:
-    """The signature over ``Encoding.Unicode`` (UTF-16LE) of ``text``."""
-    sig = b64decode(signature_b64 or "")
-    if sig is None:
-        return False
-    return _verify(_public_key(public_key_pem), sig, text.encode("utf-16-le"))
+def unicode(text: str) -> bytes:
+    """The document's ``Unicode(text)``: .NET ``Encoding.Unicode``, UTF-16LE without a BOM."""
+    return text.encode("utf-16-le")
 
 
-def verify_blob(public_key_pem: str, signature_b64: str, text: str) -> bool:
-    """For ``csr``/``certificate``: UTF-16LE of the text, its ASCII, then the decoded DER."""
-    sig = b64decode(signature_b64 or "")
-    if sig is None:
-        return False
-    key = _public_key(public_key_pem)
-    # the common case (the document's Encoding.Unicode) first; the others only when it fails
-    if _verify(key, sig, text.encode("utf-16-le")):
+def _verify_unicode(key: rsa.RSAPublicKey, sig: bytes, text: str) -> bool:
+    return _verify(key, sig, unicode(text))
+
+
+def _verify_blob(key: rsa.RSAPublicKey, sig: bytes, text: str) -> bool:
+    # the common case (UTF-16LE, as the Unicode methods) first; the others only when it fails
+    if _verify(key, sig, unicode(text)):
         return True
     if text.isascii() and _verify(key, sig, text.encode("ascii")):
         return True
     der = b64decode(text)
     return der is not None and _verify(key, sig, der)
+
+
+Get = Callable[[str], str]  # a request field as text by its lower-case name ("a.b": nested)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one method's request is signed."""
+
+    key: str  # the request field holding Base64(signature) (bound case-insensitively)
+    formula: str  # the signed text as the document writes it
+    text: Callable[[Get], str]  # the signed text of a request
+    unicode: bool  # the document writes Unicode(...): UTF-16LE only (else also ASCII and DER)
+
+    @property
+    def description(self) -> str:
+        """The rule as the OpenAPI document shows it."""
+        if self.unicode:
+            return f"Base64(RSA-SHA1(UTF-16LE({self.formula})))"
+        return f"Base64(RSA-SHA1({self.formula})) over its UTF-16LE, its ASCII or its decoded DER"
+
+    def verify(self, public_key_pem: str, get: Get) -> str | None:
+        """The signed text when the request's signature verifies, else None."""
+        text = self.text(get)
+        sig = b64decode(get(self.key))
+        if sig is None:
+            return None
+        check = _verify_unicode if self.unicode else _verify_blob
+        return text if check(_public_key(public_key_pem), sig, text) else None
+
+
+RULES: Final[dict[str, Rule]] = {
+    "RegisterInfo": Rule(
+        "signature",
+        'customercode + "-" + NationalCode',
+        lambda f: f"{f('customercode')}-{f('persondata.nationalcode')}",
+        unicode=True,  # "UnicodeByte" in the document
+    ),
+    "GetTrackingCodeInfo": Rule(
+        "sign",
+        "nationalCode + trackingCode",
+        lambda f: f("nationalcode") + f("trackingcode"),
+        unicode=True,
+    ),
+    "IssueCertificateByTrackingCode": Rule("signature", "csr", lambda f: f("csr"), unicode=False),
+    "RevokeCertificate": Rule(
+        "signature", "certificate", lambda f: f("certificate"), unicode=False
+    ),
+    "RequestApprove": Rule(
+        "sign",
+        "nationalCode + trackingCode + approver",
+        lambda f: f("nationalcode") + f("trackingcode") + f("approver"),
+        unicode=True,
+    ),
+    "RecievedCertConfirmation": Rule(
+        "signature", "certificate", lambda f: f("certificate"), unicode=True
+    ),
+    "GetUserCertHistory": Rule(
+        "signature",
+        "SerialNumber + rnd",
+        lambda f: f("serialnumber") + f("rnd"),
+        unicode=True,
+    ),
+}
 
 
 # -- CMS detached signatures (RequestApprove approverSign) --------------------------------------
