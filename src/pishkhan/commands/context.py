@@ -53,6 +53,9 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = 
 
 
 def print_mapping(data: dict[str, Any], indent: int = 0) -> None:
+    """``key  value`` lines, nested mappings indented. Every value is printed whole: a
+    multi-line one (a PEM key) follows its ``key:`` line as it is, flush left, so it can be
+    copied into a file and read by any PEM reader."""
     pad = " " * indent
     width = max((len(k) for k in data), default=0)
     for key, value in data.items():
@@ -64,15 +67,25 @@ def print_mapping(data: dict[str, Any], indent: int = 0) -> None:
             for item in value:
                 print(f"{pad}  - " + ", ".join(f"{k}={_cell(v)}" for k, v in item.items()))
         else:
-            print(f"{pad}{key.ljust(width)}  {_cell(value)}")
+            text = _text(value).strip("\n")
+            if "\n" in text:
+                print(f"{pad}{key}:")
+                print(text)
+            else:
+                print(f"{pad}{key.ljust(width)}  {text}")
 
 
-def _cell(value: Any) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value) or "-"
-    text = str(value)
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    """One line of a table cell (tables show no multi-line values: no secret is shown in one)."""
+    text = _text(value)
     return text if "\n" not in text else text.splitlines()[0] + " ..."
 
 

@@ -170,7 +170,13 @@ def rotate(args: argparse.Namespace) -> int:
             subject=f"customer:{result['customer']['id']}",
             data={"surface": args.surface},
         )
-    _show(result["secrets"], args.json)
+    if args.json:
+        print_json(result["secrets"])
+    else:
+        print(
+            f"rotated {args.surface} for customer {result['customer']['id']}; new secrets (shown only now):"
+        )
+        print_mapping(result["secrets"], indent=2)
     return 0
 
 
