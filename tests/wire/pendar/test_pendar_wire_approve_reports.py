@@ -264,6 +264,19 @@ def test_get_all_mobile_cert_needs_national_code_or_tracking_code(
     assert len(customer.get("GetAllMobileCert", {"NationalCode": ALI["NationalCode"]}).json()) == 1
 
 
+def test_get_all_cert_needs_serial_number(customer: Any, runtime: Any) -> None:
+    """SerialNumber (the national code or national id) is GetAllCert's one parameter and not
+    marked optional: without it the answer is 1103, not the empty array of "no certificates"."""
+    customer.issue(customer.register())
+    refused = {"IsSuccess": False, "ErrorCode": 1103, "ErrorMessage": "درج کد ملی الزامی است"}
+    before = _table_counts(runtime)
+    for params in ({}, {"SerialNumber": ""}, {"serialnumber": "  "}, {"CAName": TEST_CA}):
+        r = customer.get("GetAllCert", params)
+        assert (r.status_code, r.json()) == (200, refused), params
+    assert _table_counts(runtime) == before
+    assert len(customer.get("GetAllCert", {"SerialNumber": ALI["NationalCode"]}).json()) == 1
+
+
 def test_issuing_report_kinds_and_paging(customer: Any, runtime: Any) -> None:
     today = runtime.clock.today().strftime("%Y/%m/%d")
     codes = []

@@ -348,6 +348,8 @@ _QUERY: dict[str, list[str]] = {
 }
 
 _ANSWERS: dict[str, str] = {
+    "GetAllCert": "the active certificates ([] when there are none); ErrorCode 1103 when "
+    "SerialNumber (the person's national code or national id) is missing",
     "GetAllMobileCert": "the active certificates ([] when there are none); ErrorCode 1103 when "
     "neither NationalCode nor TrackingCode is given (one of them is mandatory; TrackingCode "
     "wins when both are)",

@@ -1358,8 +1358,8 @@ def _active_list(runtime: Runtime, conditions: list[Any]) -> list[dict[str, Any]
 
 def get_all_cert(runtime: Runtime, data: Fields) -> list[dict[str, Any]]:
     code = fold_digits(field(data, "serialnumber"))
-    if not code:
-        return []
+    if not code:  # the method's one parameter, not optional in the document
+        raise PendarError(E.NATIONAL_CODE_REQUIRED)
     return _active_list(runtime, [pendar_certificates.c.national_code == code])
 
 
