@@ -87,7 +87,18 @@ def test_cp1256_name_is_refused_and_not_charged(
     ):
         r = client.get(f"{PREFIX}/services/matching?{query}", headers=auth)
         assert (r.status_code, r.json()) == (400, BAD_REQUEST), query
-    _charged_nothing(runtime, customer, before, events=3)
+    # the same bytes in a JSON body (matching takes POST JSON) are no JSON string either
+    r = client.post(
+        f"{PREFIX}/services/matching",
+        content=b'{"cardNumber": "'
+        + F.CARD_ACTIVE.encode()
+        + b'", "name": "'
+        + NAME_1256_BYTES
+        + b'"}',
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert (r.status_code, r.json()) == (400, BAD_REQUEST)
+    _charged_nothing(runtime, customer, before, events=4)
     # the same name in UTF-8 is a name, matched and charged
     r = client.get(
         f"{PREFIX}/services/matching?cardNumber={F.CARD_ACTIVE}&name={quote(NAME)}", headers=auth
