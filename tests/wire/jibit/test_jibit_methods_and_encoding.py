@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+import httpx
 import orjson
 import pytest
 from jibit_support import PREFIX, Customer, daily_counts, usage, wallet_balances
@@ -319,3 +321,61 @@ def test_cli_sets_and_shows_the_sana_mode(
     assert json.loads(capsys.readouterr().out) == {"mismatch": "matched_false"}
     assert main(["jibit", "sana", "set", "error"]) == 0
     assert sandbox.sana(runtime) == {"mismatch": "error"}
+
+
+# -- the same on a real server on loopback ---------------------------------------------------
+
+
+def _raw_request(base_url: str, request_line: bytes, headers: dict[str, str]) -> bytes:
+    """One request written byte for byte (an HTTP library would percent-encode the target)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        head = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        sock.sendall(request_line + b"\r\nHost: x\r\nConnection: close\r\n" + head + b"\r\n")
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_live_server(
+    runtime: Runtime, db_url: str, customer: Customer, live_server_factory: Any
+) -> None:
+    server = live_server_factory(db_url, workers=1, extra_env={"PISHKHAN_SURFACES": "jibit"})
+    base = server.base_url
+    r = httpx.post(
+        f"{base}{PREFIX}/tokens/generate",
+        json={"apiKey": customer.api_key, "secretKey": customer.secret_key},
+    )
+    auth = {"Authorization": f"Bearer {r.json()['accessToken']}"}
+    before = wallet_balances(runtime, customer)
+    card = f"{base}{PREFIX}/cards?number={F.CARD_ACTIVE}"
+    head = httpx.head(card, headers=auth)
+    assert (head.status_code, head.headers["allow"]) == (405, "GET")
+    assert head.headers["content-type"] == "application/json"
+    options = httpx.options(card, headers=auth)
+    assert (options.status_code, options.json()) == (405, NO_HANDLER)
+    r = httpx.get(
+        f"{base}{PREFIX}/services/matching?cardNumber={F.CARD_ACTIVE}&name={NAME_CP1256}",
+        headers=auth,
+    )
+    assert (r.status_code, r.json()) == (400, BAD_REQUEST)
+    # raw bytes that are not UTF-8 in the request line: the HTTP server refuses the request
+    answer = _raw_request(
+        base,
+        f"GET {PREFIX}/services/matching?cardNumber={F.CARD_ACTIVE}&name=".encode()
+        + NAME_1256_BYTES.replace(b" ", b"%20")
+        + b" HTTP/1.1",
+        auth,
+    )
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    r = httpx.get(f"{base}{PREFIX}/services/social/sana?{MISMATCHES[0]}", headers=auth)
+    assert (r.status_code, r.json()) == (400, SANA_MISMATCH)
+    _charged_nothing(runtime, customer, before, events=2)
+    r = httpx.put(
+        f"{base}/_pishkhan/v1/jibit/sana", json={"mismatch": "matched_false"}, headers=ADMIN
+    )
+    assert r.json() == {"mismatch": "matched_false"}
+    r = httpx.get(f"{base}{PREFIX}/services/social/sana?{MISMATCHES[0]}", headers=auth)
+    assert (r.status_code, r.json()["matched"]) == (200, False)
+    assert daily_counts(runtime, customer) == {"SANA": 1}
