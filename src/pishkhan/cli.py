@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pishkhan.commands.customers",
     "pishkhan.commands.sandbox",
     "pishkhan.commands.world",
+    "pishkhan.commands.jibit",
     "pishkhan.commands.paystar",
     "pishkhan.commands.pendar",
     "pishkhan.commands.payman",

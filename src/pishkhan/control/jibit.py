@@ -6,11 +6,14 @@
   ``active`` (``card.source_bank_is_not_active``), ``provider_active``
   (``card.provider_is_not_active``) and ``card_to_iban_available`` (availability report;
   card-to-IBAN answers ``providers.not_available``).
+* ``GET/PUT /_pishkhan/v1/jibit/sana``: ``{"mismatch": "error" | "matched_false"}``, Sana's
+  answer when the SIM is not the person's: ``mobileNumber.not_valid`` (default, the document's
+  note) or 200 ``matched: false`` (pishkhan's earlier answer, for clients built against it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +39,17 @@ class FaultsBody(BaseModel):
 class Faults(BaseModel):
     unavailable: list[str]
     latency_ms: int
+
+
+class SanaBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mismatch: Literal["error", "matched_false"] = Field(
+        description="error: mobileNumber.not_valid (default); matched_false: 200 matched: false"
+    )
+
+
+class Sana(BaseModel):
+    mismatch: Literal["error", "matched_false"]
 
 
 class BankBody(BaseModel):
@@ -71,6 +85,15 @@ async def faults_set(request: Request) -> Response:
     )
 
 
+async def sana_show(request: Request) -> Response:
+    return await _run(sandbox.sana, get_runtime(request))
+
+
+async def sana_set(request: Request) -> Response:
+    body = await read_model(request, SanaBody)
+    return await _run(sandbox.set_sana, get_runtime(request), body.mismatch)
+
+
 async def banks_show(request: Request) -> Response:
     return await _run(sandbox.banks, get_runtime(request))
 
@@ -99,6 +122,27 @@ routes: list[BaseRoute] = [
             body=FaultsBody,
             tags=["jibit"],
             responses={200: ("faults", Faults)},
+        ),
+    ),
+    ApiRoute(
+        "/jibit/sana",
+        sana_show,
+        methods=["GET"],
+        op=Op(
+            summary="Sana's answer to a SIM/national-code mismatch",
+            tags=["jibit"],
+            responses={200: ("mode", Sana)},
+        ),
+    ),
+    ApiRoute(
+        "/jibit/sana",
+        sana_set,
+        methods=["PUT"],
+        op=Op(
+            summary="Set Sana's answer to a SIM/national-code mismatch (error or matched_false)",
+            body=SanaBody,
+            tags=["jibit"],
+            responses={200: ("mode", Sana)},
         ),
     ),
     ApiRoute(

@@ -257,7 +257,8 @@ def _catalogue() -> tuple[Fixture, ...]:
             f"The same SIM asked with {NC_FEMALE} (it belongs to {NC_OK}).",
             (
                 f"Shahkar with {NC_FEMALE}: matched=false",
-                f"Jibit sana with {NC_FEMALE}: matched=false",
+                f"Jibit sana with {NC_FEMALE}: mobileNumber.not_valid "
+                "(sandbox sana_mismatch=matched_false: matched=false)",
             ),
         ),
         f(
@@ -272,7 +273,11 @@ def _catalogue() -> tuple[Fixture, ...]:
             "sim",
             MOBILE_UNKNOWN,
             "Valid mobile with no SIM record.",
-            ("Shahkar: matched=false",),
+            (
+                "Shahkar: matched=false",
+                "Jibit sana: mobileNumber.not_valid "
+                "(sandbox sana_mismatch=matched_false: matched=false)",
+            ),
         ),
         f(
             "card.active",

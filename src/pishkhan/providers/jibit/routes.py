@@ -37,7 +37,7 @@ from pishkhan.providers.jibit import params as p
 from pishkhan.providers.jibit import sandbox, schemas, service
 from pishkhan.providers.jibit.errors import JibitError, error_body, status_of
 from pishkhan.providers.jibit.hot import HotRequest as Request
-from pishkhan.providers.jibit.hot import HotRoute, JsonResponse
+from pishkhan.providers.jibit.hot import HotRoute, JsonResponse, method_not_allowed
 from pishkhan.providers.jibit.schemas import ref
 from pishkhan.providers.jibit.service import SERVICES, Body, Work
 from pishkhan.providers.jibit.tenancy import CustomerCache, CustomerInfo
@@ -374,6 +374,11 @@ class JibitApi:
 
         return handler
 
+    def parse_sana(self, prm: dict[str, Any]) -> Work:
+        """Sana, with the mismatch answer the sandbox switch selects (cached state)."""
+        mismatch_error = sandbox.sana_mismatch_error(self.rt.state.get(sandbox.STATE_KEY))
+        return service.parse_sana(prm, mismatch_error=mismatch_error)
+
     # -- account -----------------------------------------------------------------------------
 
     def _read(self, fn: Callable[..., Body], *args: Any) -> Body:
@@ -416,8 +421,15 @@ class JibitApi:
     async def health(self, request: Request) -> Response:
         return _response(b'{"outcome":"UP","checks":[]}', 200, self._track_id(request))
 
-    async def not_found(self, request: Request) -> Response:
-        return _response(error_body("handler.not_found"), 404, self._track_id(request))
+    async def unrouted(self, allowed: dict[str, frozenset[str]], request: Request) -> Response:
+        """The catch-all under ``/ide``: a path the surface serves, with another method, is
+        405 (with ``Allow``); any other path is 404. Both ``handler.not_found`` in the
+        envelope; nothing runs, nothing is recorded or charged."""
+        track_id = self._track_id(request)
+        methods = allowed.get(request.path)
+        if methods is not None:
+            return method_not_allowed(methods, track_id)
+        return _response(error_body("handler.not_found"), 404, track_id)
 
 
 def _guard(
@@ -863,10 +875,12 @@ def build_routes(api: JibitApi) -> list[HotRoute]:
         ),
         HotRoute(
             f"{v1}/services/social/sana",
-            g(api._fixed("SANA", service.parse_sana)),
+            g(api._fixed("SANA", api.parse_sana)),
             methods=["GET"],
             op=Op(
-                summary="Sana registration",
+                summary="Sana registration. A SIM that is not the person's (or unknown): "
+                "mobileNumber.not_valid, as the document's note says the service fails (the "
+                "sandbox switch sana_mismatch=matched_false answers 200 matched: false instead)",
                 query=(
                     _q("nationalCode", "10-digit national code", True),
                     _q("mobileNumber", "mobile number", True),
@@ -927,7 +941,7 @@ def build_routes(api: JibitApi) -> list[HotRoute]:
         HotRoute(
             f"{PREFIX}/health",
             g(api.health),
-            methods=["GET"],
+            methods=["GET", "HEAD"],  # a probe; HEAD on anything else is 405
             op=Op(
                 summary="Liveness (seen in clients, not in the document)",
                 security=[],
@@ -949,13 +963,13 @@ def build(runtime: Runtime) -> list[BaseRoute]:
             out.append(
                 HotRoute(PREFIX + "/" + r.path[len(PREFIX) :], r.hot, methods=list(r.methods or ()))
             )
-    out.append(
-        HotRoute(
-            PREFIX + "/{rest:path}",
-            _guard(api.not_found),
-            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        )
-    )
+    # Every other request under /ide (any method: HEAD and OPTIONS too) gets Jibit's envelope:
+    # 405 on a served path, else 404 (the router takes the first full match, and a route's
+    # wrong method is only a partial one).
+    allowed = {r.path: frozenset(r.methods or ()) for r in out if isinstance(r, HotRoute)}
+    unrouted = _guard(partial(api.unrouted, allowed))
+    out.append(HotRoute(PREFIX, unrouted, methods=None))
+    out.append(HotRoute(PREFIX + "/{rest:path}", unrouted, methods=None))
     return out
 
 

@@ -3,6 +3,10 @@
 * Faults and latency live in the shared sandbox state under :data:`STATE_KEY`
   (``{"unavailable": ["CARD_INQUIRY", ...] or ["*"], "latency_ms": 0}``); every process sees a
   change within a second. An unavailable service answers ``providers.not_available``.
+* Sana's answer when the SIM is not the person's (or unknown) lives in the same state,
+  ``"sana_mismatch"``: ``"error"`` (the default, as the document's note says: the service
+  fails, with ``service.SANA_MISMATCH_CODE``) or ``"matched_false"`` (200 with ``matched: false,
+  registered: false``, pishkhan's answer before, for clients built against it).
 * Per-bank switches live in the world's ``world_banks`` rows: ``active`` (card services answer
   ``card.source_bank_is_not_active``), ``provider_active`` (``card.provider_is_not_active``) and
   ``card_to_iban_available`` (availability report ``NOT_AVAILABLE``; card-to-IBAN answers
@@ -25,20 +29,40 @@ from pishkhan.world.tables import world_banks
 
 STATE_KEY: Final = "jibit.sandbox"
 BANK_FLAGS: Final = ("active", "provider_active", "card_to_iban_available")
+SANA_MISMATCH_MODES: Final = ("error", "matched_false")
 
 
-def faults(runtime: Runtime) -> dict[str, Any]:
+def sana_mismatch_error(state: dict[str, Any] | None) -> bool:
+    """Whether Sana answers a SIM/national-code mismatch with an error (the default), from
+    the cached sandbox state (no database round trip)."""
+    return not state or state.get("sana_mismatch") != "matched_false"
+
+
+def _settings(runtime: Runtime) -> dict[str, Any]:
     raw = runtime.state.get(STATE_KEY) or {}
+    mode = raw.get("sana_mismatch")
     return {
         "unavailable": sorted(raw.get("unavailable") or []),
         "latency_ms": int(raw.get("latency_ms") or 0),
+        "sana_mismatch": mode if mode in SANA_MISMATCH_MODES else "error",
     }
+
+
+def _store(runtime: Runtime, current: dict[str, Any], action: str, data: dict[str, Any]) -> None:
+    with runtime.db.write() as conn:
+        runtime.state.put(conn, STATE_KEY, current, datetime.now(UTC))
+        runtime.audit.append(conn, actor="admin", action=action, subject="jibit", data=data)
+
+
+def faults(runtime: Runtime) -> dict[str, Any]:
+    current = _settings(runtime)
+    return {"unavailable": current["unavailable"], "latency_ms": current["latency_ms"]}
 
 
 def set_faults(
     runtime: Runtime, *, unavailable: list[str] | None = None, latency_ms: int | None = None
 ) -> dict[str, Any]:
-    current = faults(runtime)
+    current = _settings(runtime)
     if unavailable is not None:
         unknown = sorted(set(unavailable) - set(SERVICES) - {"*"})
         if unknown:
@@ -48,12 +72,26 @@ def set_faults(
         if not 0 <= latency_ms <= 60_000:
             raise InvalidInput("latency_ms must be 0..60000", {"latency_ms": latency_ms})
         current["latency_ms"] = latency_ms
-    with runtime.db.write() as conn:
-        runtime.state.put(conn, STATE_KEY, current, datetime.now(UTC))
-        runtime.audit.append(
-            conn, actor="admin", action="jibit.faults", subject="jibit", data=current
+    result = {"unavailable": current["unavailable"], "latency_ms": current["latency_ms"]}
+    _store(runtime, current, "jibit.faults", result)
+    return result
+
+
+def sana(runtime: Runtime) -> dict[str, Any]:
+    return {"mismatch": _settings(runtime)["sana_mismatch"]}
+
+
+def set_sana(runtime: Runtime, mismatch: str) -> dict[str, Any]:
+    """``error`` (default) or ``matched_false``: Sana's answer to a SIM/national-code mismatch."""
+    if mismatch not in SANA_MISMATCH_MODES:
+        raise InvalidInput(
+            f"unknown Sana mismatch mode {mismatch!r}", {"modes": list(SANA_MISMATCH_MODES)}
         )
-    return current
+    current = _settings(runtime)
+    current["sana_mismatch"] = mismatch
+    result = {"mismatch": mismatch}
+    _store(runtime, current, "jibit.sana", result)
+    return result
 
 
 def _bank_key(bank: str) -> str:

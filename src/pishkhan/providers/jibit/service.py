@@ -593,7 +593,15 @@ def parse_military(params: p.Params) -> Work:
     return work
 
 
-def parse_sana(params: p.Params) -> Work:
+#: Sana's error when SIM ownership and national code do not match (the document's note says
+#: the service fails and names no code; docs/jibit.md says why this one).
+SANA_MISMATCH_CODE: Final = "mobileNumber.not_valid"
+
+
+def parse_sana(params: p.Params, *, mismatch_error: bool = True) -> Work:
+    """Sana. When the SIM is not the person's (or is unknown), the document's note says the
+    service fails: :data:`SANA_MISMATCH_CODE`; with ``mismatch_error=False`` (the sandbox
+    switch ``sana_mismatch: matched_false``) 200 ``matched: false, registered: false``."""
     nc = p.national_code(p.get(params, "nationalCode"))
     mobile = p.mobile(p.get(params, "mobileNumber"))
 
@@ -607,6 +615,8 @@ def parse_sana(params: p.Params) -> Work:
         if sim is not None and sim.blacklisted:
             raise JibitError("mobileNumber.black_listed")
         matched = sim is not None and sim.national_code == nc
+        if not matched and mismatch_error:
+            raise JibitError(SANA_MISMATCH_CODE)
         registered = False
         if matched:
             row = lookups.sana(conn, nc)
