@@ -42,6 +42,11 @@ def csp_origin(url: str) -> str | None:
     host = (parts.hostname or "").lower()
     if ":" in host:
         host = f"[{host}]"
+    elif not host.isascii():
+        try:  # an internationalized name (a .ایران merchant): its ASCII form, as browsers use
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     if not _SCHEME.fullmatch(scheme) or not _HOST.fullmatch(host):
         return None
     return f"{scheme}://{host}" + (f":{port}" if port is not None else "")

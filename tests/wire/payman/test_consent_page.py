@@ -110,6 +110,7 @@ def test_csp_origin_refuses_what_could_change_the_policy() -> None:
     assert csp_origin("http://127.0.0.1:8000/x") == "http://127.0.0.1:8000"
     assert csp_origin("https://[::1]:9443/x") == "https://[::1]:9443"
     assert csp_origin("myapp://payman/done") == "myapp://payman"
+    assert csp_origin("https://فروشگاه.ایران/back") == "https://xn--mgbtj4c7ad63e.xn--mgba3a4f16a"
     for bad in (
         "https://a;b.example/",
         "https://a b.example/",
