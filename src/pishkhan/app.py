@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from pishkhan import __version__
 from pishkhan.control import customers as control_customers
+from pishkhan.control import demo as control_demo
 from pishkhan.control import sandbox as control_sandbox
 from pishkhan.control.auth import AdminAuth
 from pishkhan.control.http import ApiError, json_response
@@ -142,6 +143,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/_pishkhan/openapi/control.json", openapi_control, methods=["GET"]),
         Route("/_pishkhan/openapi/{surface}.json", openapi_surface, methods=["GET"]),
         Mount("/_pishkhan/v1", app=AdminAuth(control_app, settings.admin_token)),
+        # The demo customer's Payman redirect page: public, a browser lands there.
+        *(control_demo.routes if "payman" in settings.surfaces else []),
         *surface_routes,
     ]
 

@@ -58,11 +58,20 @@ class SharedState:
         conn.execute(stmt)
         with self._lock:
             self._cache = {**self._cache, key: value}
+            self._written()
 
     def remove(self, conn: Connection, key: str) -> None:
         conn.execute(delete(sandbox_state).where(sandbox_state.c.key == key))
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if k != key}
+            self._written()
+
+    def _written(self) -> None:
+        # The cache now holds a write the database shows other connections only once the
+        # caller commits: a reload before then (the same transaction reading the clock for its
+        # audit entry) would bring back the old value for a whole interval. The cache counts as
+        # fresh from here.
+        self._loaded_at = time.monotonic()
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")

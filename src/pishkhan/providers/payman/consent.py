@@ -8,6 +8,12 @@ expired). A page is single use, expires after ten minutes, refuses to be framed
 (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``; the document forbids web views)
 and is bound to the browser that signed in by an HttpOnly cookie.
 
+The answer to a form post is a 303 to the merchant, usually on another origin. Browsers apply
+the page's CSP ``form-action`` to that redirect too, so a page with a form allows ``'self'``
+and the one origin of this consent's ``redirect_url`` (``PageResult.merchant_origin``), nothing
+else. A page left open reloads itself (``<meta http-equiv="refresh">``, no script) when it
+expires, and the reload sends the browser to the merchant with ``status=TIMEOUT``.
+
 Ownership checks at sign-in: the national code must match the merchant's ``National-code``
 (2097), the mobile its ``Mobile-no`` (2098), and the SIM registry must give that mobile to the
 person signing in (2035). On update the person must own the mandate's deposit (004). A person
@@ -18,11 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from persiantools.jdatetime import JalaliDateTime
 from sqlalchemy import and_, select, update
@@ -34,6 +41,7 @@ from pishkhan.iran.errors import InvalidIdentifier
 from pishkhan.iran.mobile import normalize_mobile
 from pishkhan.iran.national_code import parse_national_code
 from pishkhan.tenants.tables import customers
+from pishkhan.web.pages import csp_origin
 from pishkhan.world.tables import (
     world_cards,
     world_deposit_owners,
@@ -52,7 +60,11 @@ COOKIE = "payman_consent"
 
 @dataclass(frozen=True)
 class PageResult:
-    """What the HTTP layer sends: an HTML page or a redirect (and maybe a cookie)."""
+    """What the HTTP layer sends: an HTML page or a redirect (and maybe a cookie).
+
+    ``merchant_origin``: the origin a page's forms may end at besides its own (the merchant's
+    redirect origin, for a page with a form).
+    """
 
     status: int
     html: str = ""
@@ -61,13 +73,30 @@ class PageResult:
     merchant_origin: str | None = None
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """When an open page expires: the seconds left (its reload timer), its own address to
+    reload, and the Tehran wall-clock time shown to the person."""
+
+    seconds: int
+    reload_url: str
+    until: str
+
+    @classmethod
+    def of(cls, consent: RowMapping, mandate: RowMapping, now: datetime) -> Expiry:
+        expires = as_utc(consent["expires_at"])
+        # A second past the expiry, so that the reload finds the page expired.
+        seconds = max(1, math.ceil((expires - now).total_seconds()) + 1)
+        query = urlencode({"boom_token": consent["token"], "bank_id": mandate["bank_code"]})
+        return cls(
+            seconds,
+            f"/payman-bank/oauth/authorize?{query}",
+            expires.astimezone(TEHRAN).strftime("%H:%M"),
+        )
+
+
 def _hash(value: str) -> str:
     return "sha256$" + hashlib.sha256(value.encode()).hexdigest()
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def back_url(consent: RowMapping, mandate: RowMapping, status: str, code: str | None) -> str:
@@ -199,12 +228,7 @@ def login(
         national_code = parse_national_code(national_code_raw)
         mobile = normalize_mobile(mobile_raw)
     except InvalidIdentifier:
-        return PageResult(
-            200,
-            render_login(
-                consent, mandate, CATALOGUE["2112"][1], merchant_name(conn, mandate["customer_id"])
-            ),
-        )
+        return _form_page(conn, consent, mandate, now, CATALOGUE["2112"][1])
     if (
         conn.execute(
             select(world_people.c.national_code).where(
@@ -213,12 +237,7 @@ def login(
         ).first()
         is None
     ):
-        return PageResult(
-            200,
-            render_login(
-                consent, mandate, CATALOGUE["2112"][1], merchant_name(conn, mandate["customer_id"])
-            ),
-        )
+        return _form_page(conn, consent, mandate, now, CATALOGUE["2112"][1])
     expected_nc = mandate["national_code"]
     expected_mobile = mandate["mobile"]
     if consent["kind"] == "update":
@@ -345,16 +364,7 @@ def decide(
     if chosen is None and deposit_iban is None and len(deposits) == 1:
         chosen = deposits[0]
     if chosen is None:
-        return PageResult(
-            200,
-            render_approve(
-                consent,
-                mandate,
-                deposits,
-                "یک سپرده را انتخاب کنید.",
-                merchant_name(conn, mandate["customer_id"]),
-            ),
-        )
+        return _form_page(conn, consent, mandate, now, "یک سپرده را انتخاب کنید.", deposits)
     card = conn.execute(
         select(world_cards.c.number)
         .where(and_(world_cards.c.deposit_iban == chosen["iban"], world_cards.c.status == "ACTIVE"))
@@ -393,20 +403,36 @@ def show(conn: Connection, token: str, session: str | None, now: datetime) -> Pa
             if consent["kind"] == "update"
             else eligible_deposits(conn, consent["login_national_code"], _bank_key(mandate))
         )
-        return PageResult(
-            200,
-            render_approve(
-                consent, mandate, deposits, None, merchant_name(conn, mandate["customer_id"])
-            ),
-        )
-    return PageResult(
-        200, render_login(consent, mandate, None, merchant_name(conn, mandate["customer_id"]))
+        return _form_page(conn, consent, mandate, now, None, deposits)
+    return _form_page(conn, consent, mandate, now, None)
+
+
+def _form_page(
+    conn: Connection,
+    consent: RowMapping,
+    mandate: RowMapping,
+    now: datetime,
+    error: str | None,
+    deposits: list[RowMapping] | None = None,
+) -> PageResult:
+    """The sign-in page, or with ``deposits`` (signed in) the approval page.
+
+    Its forms may end at the merchant's redirect origin (see the module docstring), and it
+    reloads itself once it has expired.
+    """
+    merchant = merchant_name(conn, mandate["customer_id"])
+    expiry = Expiry.of(consent, mandate, now)
+    text = (
+        render_login(consent, mandate, error, merchant, expiry)
+        if deposits is None
+        else render_approve(consent, mandate, deposits, error, merchant, expiry)
     )
+    return PageResult(200, text, merchant_origin=csp_origin(consent["redirect_url"]))
 
 
 # -- HTML ------------------------------------------------------------------------------------
 
-_CSS = """
+CSS = """
 *{box-sizing:border-box}body{margin:0;font-family:Vazirmatn,Tahoma,'Segoe UI',sans-serif;
 background:#eef2f7;color:#1d2733;line-height:1.8}main{max-width:28rem;margin:0 auto;padding:1rem}
 .card{background:#fff;border-radius:12px;box-shadow:0 2px 10px rgba(0,0,0,.08);padding:1.25rem;
@@ -431,12 +457,27 @@ def _rials(value: int | None) -> str:
     return "نامحدود" if value is None else f"{value:,} ریال"
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, expiry: Expiry | None = None) -> str:
+    refresh = (
+        '<meta http-equiv="refresh" id="expiry-reload" '
+        f'content="{html.escape(f"{expiry.seconds};url={expiry.reload_url}")}">'
+        if expiry is not None
+        else ""
+    )
     return (
         '<!DOCTYPE html><html lang="fa" dir="rtl"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        f"{refresh}<title>{html.escape(title)}</title><style>{CSS}</style></head>"
         f"<body><main>{body}</main></body></html>"
+    )
+
+
+def _expiry_note(expiry: Expiry | None) -> str:
+    if expiry is None:
+        return ""
+    return (
+        f'<p class="muted" id="expires">این صفحه تا ساعت <span dir="ltr">{expiry.until}</span> '
+        "(به وقت تهران) معتبر است؛ پس از آن به سایت پذیرنده بازگردانده می‌شوید.</p>"
     )
 
 
@@ -501,7 +542,11 @@ def _terms(consent: RowMapping, mandate: RowMapping, merchant: str) -> str:
 
 
 def render_login(
-    consent: RowMapping, mandate: RowMapping, error: str | None, merchant: str = ""
+    consent: RowMapping,
+    mandate: RowMapping,
+    error: str | None,
+    merchant: str = "",
+    expiry: Expiry | None = None,
 ) -> str:
     err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
     token = html.escape(consent["token"])
@@ -519,9 +564,10 @@ def render_login(
         '<form method="post" action="/payman-bank/oauth/decide">'
         f'<input type="hidden" name="boom_token" value="{token}">'
         '<input type="hidden" name="action" value="cancel">'
-        '<button class="no" type="submit" id="cancel-login">انصراف</button></form></div>'
+        '<button class="no" type="submit" id="cancel-login">انصراف</button></form>'
+        f"{_expiry_note(expiry)}</div>"
     )
-    return _page("ورود به بانک", _terms(consent, mandate, merchant) + form)
+    return _page("ورود به بانک", _terms(consent, mandate, merchant) + form, expiry)
 
 
 def render_approve(
@@ -530,6 +576,7 @@ def render_approve(
     deposits: list[RowMapping],
     error: str | None,
     merchant: str = "",
+    expiry: Expiry | None = None,
 ) -> str:
     err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
     token = html.escape(consent["token"])
@@ -552,6 +599,6 @@ def render_approve(
         '<button class="ok" type="submit" name="action" value="approve" id="approve-submit">'
         "تایید قرارداد</button>"
         '<button class="no" type="submit" name="action" value="cancel" id="cancel">انصراف</button>'
-        "</form></div>"
+        f"</form>{_expiry_note(expiry)}</div>"
     )
-    return _page("تایید قرارداد", _terms(consent, mandate, merchant) + body)
+    return _page("تایید قرارداد", _terms(consent, mandate, merchant) + body, expiry)

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
 from pishkhan.web.openapi import ApiRoute, Op, build_document
+from pishkhan.web.pages import security_headers
 
 from . import consent, payments, reports
 from .errors import PaymanError, invalid
@@ -29,10 +30,6 @@ PERMISSIONS = [
     {"id": 1, "name": "DIRECT_DEBIT", "display_name": "برداشت وجه"},
     {"id": 2, "name": "BILL_PAY", "display_name": "پرداخت قبض"},
 ]
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'{extra}"
-)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -82,12 +79,10 @@ def _page(result: consent.PageResult, *, post: bool) -> Response:
         response: Response = RedirectResponse(result.location, status_code=303 if post else 302)
     else:
         response = HTMLResponse(result.html, status_code=result.status)
-    origin = consent._origin(result.location) if result.location else ""
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = CSP.format(extra=f" {origin}" if origin else "")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    # A page's forms may end at its merchant's origin (the 303 that answers them goes there,
+    # and browsers hold that redirect to the page's form-action): that origin and no other.
+    origins = (result.merchant_origin,) if result.merchant_origin else ()
+    response.headers.update(security_headers(css=consent.CSS, form_action=origins))
     return response
 
 
