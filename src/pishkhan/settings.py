@@ -118,7 +118,11 @@ class Settings:
             if f.name == "database_url":
                 value = _mask_url(self.effective_database_url)
             elif f.name in _SECRET_FIELDS:
-                value = mask_secret(value) if value else "(generated in data_dir/secrets.json)"
+                value = (
+                    mask_secret(value)
+                    if value
+                    else "(not set: generated into data_dir/secrets.json on a new database)"
+                )
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):

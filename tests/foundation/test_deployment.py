@@ -214,3 +214,45 @@ def test_new_sqlite_database_and_its_log_files_are_private(tmp_path: Path) -> No
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     finally:
         db.dispose()
+
+
+def test_hosts_starting_together_on_a_new_database_agree_on_one_deployment(
+    settings: Settings,
+) -> None:
+    """Two hosts with no secrets start at once on a new database: one records its generated
+    secrets, the other refuses, whichever order their transactions take; the loser writes none."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hosts = [
+        replace(
+            settings,
+            data_dir=settings.data_dir.parent / f"host{i}",
+            admin_token="",
+            token_secret="",
+        )
+        for i in range(2)
+    ]
+    runtimes = [_open(h) for h in hosts]
+
+    def start(rt: Runtime) -> str:
+        try:
+            deployment.establish(rt)
+        except deployment.SecretsMismatch as exc:
+            return str(exc)
+        return "served"
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(start, runtimes))
+        assert outcomes.count("served") == 1, outcomes
+        winner = outcomes.index("served")
+        loser = 1 - winner
+        assert outcomes[loser].startswith("this database belongs to a deployment"), outcomes
+        assert (hosts[winner].data_dir / "secrets.json").exists()
+        assert not (hosts[loser].data_dir / "secrets.json").exists()
+        stored = json.loads((hosts[winner].data_dir / "secrets.json").read_text())
+        recorded = _recorded(runtimes[winner])
+        assert all(check_secret_verifier(stored[n], v) for n, v in recorded.items())
+    finally:
+        for rt in runtimes:
+            rt.close()

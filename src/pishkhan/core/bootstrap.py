@@ -98,7 +98,8 @@ def first_run(runtime: Runtime) -> dict[str, Any] | None:
 def reset(
     runtime: Runtime, *, seed_world: bool = True, people: int | None = None, seed: int = 1
 ) -> dict[str, Any]:
-    """Empty every table but the audit log, then recreate the demo customer (and the world)."""
+    """Empty every table but the audit log (and the deployment's secret verifiers), then recreate
+    the demo customer (and the world)."""
     load_all_tables()
     with runtime.db.write() as conn:
         for table in reversed(metadata.sorted_tables):

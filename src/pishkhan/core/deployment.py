@@ -169,20 +169,18 @@ def establish(runtime: Runtime) -> None:
             break
         generated = {s.name: new_secret() for s in unrecorded if not local[s.name]}
         candidate = {**local, **generated}
+        # The slow verifiers are made before the transaction, so it holds no lock for them.
+        verifiers = {s.name: secret_verifier(candidate[s.name]) for s in unrecorded}
         try:
             with runtime.db.write() as conn:
-                if any(s.name == "token_secret" for s in unrecorded):
+                if "token_secret" in verifiers:
                     _check_sealed(conn, settings, candidate["token_secret"])
                 now = runtime.clock.now_utc()
                 conn.execute(
                     insert(deployment_secrets),
                     [
-                        {
-                            "name": s.name,
-                            "verifier": secret_verifier(candidate[s.name]),
-                            "recorded_at": now,
-                        }
-                        for s in unrecorded
+                        {"name": name, "verifier": verifier, "recorded_at": now}
+                        for name, verifier in verifiers.items()
                     ],
                 )
                 runtime.audit.append(

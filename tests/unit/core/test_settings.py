@@ -93,7 +93,9 @@ def test_describe_masks_secrets_and_database_password(tmp_path: Path) -> None:
     assert described["data_dir"] == str(tmp_path)
     assert "extra" not in described
     unset = Settings.from_env({"PISHKHAN_DATA_DIR": str(tmp_path)}).describe()
-    assert unset["admin_token"] == "(generated in data_dir/secrets.json)"
+    assert unset["admin_token"] == (
+        "(not set: generated into data_dir/secrets.json on a new database)"
+    )
     assert unset["database_url"].startswith("sqlite:///")
 
 
