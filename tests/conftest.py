@@ -220,14 +220,20 @@ def start_live_server(
 
 @pytest.fixture
 def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Start real server processes sharing the test's database: ``live_server_factory(db_url, workers=2)``."""
+    """Start real server processes sharing the test's database: ``live_server_factory(db_url, workers=2)``
+    (``data_dir``: a data directory prepared by the test instead of a new empty one)."""
     started: list[LiveServer] = []
 
     def start(
-        db_url: str, *, workers: int = 2, extra_env: dict[str, str] | None = None
+        db_url: str,
+        *,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
     ) -> LiveServer:
-        data_dir = tmp_path / f"server{len(started)}"
-        data_dir.mkdir()
+        if data_dir is None:
+            data_dir = tmp_path / f"server{len(started)}"
+            data_dir.mkdir()
         server = start_live_server(db_url, data_dir, workers=workers, extra_env=extra_env)
         started.append(server)
         return server

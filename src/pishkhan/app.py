@@ -88,9 +88,11 @@ def control_openapi(routes: list[BaseRoute]) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
     """Build the ASGI app. Tests pass a ready ``runtime``; otherwise one is opened from settings."""
-    if runtime is None:
-        settings = (settings or Settings.from_env()).with_secrets()
-        runtime = Runtime.open(settings)
+    if runtime is None:  # a server's worker: its secrets must be the deployment's
+        from pishkhan.core.deployment import establish
+
+        runtime = Runtime.open(settings or Settings.from_env())
+        establish(runtime)
     settings = runtime.settings
     metrics = Metrics()
     control = _control_routes()

@@ -1,7 +1,8 @@
 """ASGI entry point for servers started by ``pishkhan serve`` (``pishkhan.asgi:app``).
 
 Each worker process builds its own app from the environment; ``serve`` has already migrated the
-database and run the first-run bootstrap before starting them.
+database, checked (or recorded) the deployment's secrets and run the first-run bootstrap before
+starting them. Each worker checks its secrets again (``create_app``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pishkhan.app import create_app
 from pishkhan.core.logging import configure_logging
 from pishkhan.settings import Settings
 
-_settings = Settings.from_env().with_secrets()
+_settings = Settings.from_env()
 configure_logging(_settings.log_level)
 app = create_app(_settings)
 

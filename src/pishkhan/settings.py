@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -109,47 +108,6 @@ class Settings:
     def effective_base_url(self) -> str:
         return self.public_base_url or f"http://{self.host}:{self.port}"
 
-    def with_secrets(self) -> Settings:
-        """Fill the admin token and token-signing secret from the data directory.
-
-        When they are not given in the environment, they are generated once and kept in
-        ``<data_dir>/secrets.json`` (mode 0600) so that restarts and several workers agree.
-        """
-        if self.admin_token and self.token_secret:
-            return self
-        import json
-
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        path = self.data_dir / "secrets.json"
-        stored: dict[str, str] = {}
-        if path.exists():
-            try:
-                stored = json.loads(path.read_text())
-                if not isinstance(stored, dict):
-                    raise ValueError("not a JSON object")
-            except (OSError, ValueError) as exc:
-                raise SettingsError(
-                    f"{path} is unreadable ({exc}); fix it or remove it to generate new secrets"
-                ) from exc
-        changed = False
-        for key in ("admin_token", "token_secret"):
-            if not stored.get(key):
-                stored[key] = secrets.token_urlsafe(32)
-                changed = True
-        if changed:
-            tmp = path.with_suffix(".tmp")
-            # Created 0600 (not chmod-ed after writing) so the secrets are never readable by others.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(json.dumps(stored, indent=2))
-            tmp.replace(path)
-        return replace(
-            self,
-            admin_token=self.admin_token or stored["admin_token"],
-            token_secret=self.token_secret or stored["token_secret"],
-        )
-
     def describe(self) -> dict[str, Any]:
         """The effective settings with secrets masked (for ``pishkhan config``)."""
         out: dict[str, Any] = {}
@@ -160,7 +118,11 @@ class Settings:
             if f.name == "database_url":
                 value = _mask_url(self.effective_database_url)
             elif f.name in _SECRET_FIELDS:
-                value = mask_secret(value) if value else "(generated in data_dir/secrets.json)"
+                value = (
+                    mask_secret(value)
+                    if value
+                    else "(not set: generated into data_dir/secrets.json on a new database)"
+                )
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):

@@ -156,7 +156,8 @@ def test_cli_audit_verify_exit_status(
     monkeypatch.setenv("PISHKHAN_DATABASE_URL", runtime.db.url)
     _append(runtime, 3)
     assert main(["audit", "verify"]) == 0
-    assert capsys.readouterr().out.startswith("audit log OK: 3 entries, head ")
+    # 3 + the record of the deployment's secrets, made by the command's first start.
+    assert capsys.readouterr().out.startswith("audit log OK: 4 entries, head ")
     with runtime.db.read() as conn:
         last = (
             conn.execute(select(audit_log.c.id).order_by(audit_log.c.id.desc())).scalars().first()

@@ -113,6 +113,7 @@ def test_customers_lifecycle(cli: Any, db: Any) -> None:
     with db.read() as conn:
         actions = list(conn.execute(select(audit_log.c.action).order_by(audit_log.c.id)).scalars())
     assert actions == [
+        "deployment.secrets.record",  # the first command recorded the deployment's secrets
         "customer.create",
         "customer.create",
         "customer.rotate",
@@ -124,7 +125,7 @@ def test_customers_lifecycle(cli: Any, db: Any) -> None:
         "price.set",
     ]
     code, out, _ = cli("audit", "verify")
-    assert code == 0 and out.startswith("audit log OK: 9 entries")
+    assert code == 0 and out.startswith("audit log OK: 10 entries")
 
 
 def test_bad_arguments_are_one_line_errors(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,13 +198,19 @@ def test_sandbox_reset(cli: Any, tmp_path: Path) -> None:
 def test_config_masks_secrets(cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PISHKHAN_DATABASE_URL", "postgresql://app:hunter2@db.example:5432/pk")
     monkeypatch.setenv("PISHKHAN_ADMIN_TOKEN", "admin-token-value")
+    # The token secret from the data dir's secrets.json; config reads it, never generates one.
+    (tmp_path / "cli-data").mkdir()
+    (tmp_path / "cli-data" / "secrets.json").write_text('{"token_secret": "stored-token-secret"}')
     code, out, _ = cli("config", "--json")
     assert code == 0
     described = json.loads(out)
     assert "hunter2" not in out and "admin-token-value" not in out
     assert described["effective_database_url"] == "postgresql://app:***@db.example:5432/pk"
     assert described["admin_token"] == "ad***ue"
-    stored = json.loads((tmp_path / "cli-data" / "secrets.json").read_text())
-    assert stored["token_secret"] not in out
+    assert described["token_secret"] == "st***et"
+    assert "stored-token-secret" not in out
+    assert json.loads((tmp_path / "cli-data" / "secrets.json").read_text()) == {
+        "token_secret": "stored-token-secret"
+    }
     code, out, _ = cli("config")
     assert code == 0 and "hunter2" not in out and "effective_database_url" in out

@@ -126,6 +126,20 @@ def test_serve_first_run_end_to_end(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {admin_token}"},
         )
         assert [c["slug"] for c in listed.json()["customers"]] == ["demo"]
+        # The data dir is its owner's alone, and so is every file pishkhan wrote there,
+        # including the SQLite log and shared-memory files of the serving process.
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+        assert files == {
+            name: 0o600
+            for name in (
+                "pishkhan.sqlite3",
+                "pishkhan.sqlite3-wal",
+                "pishkhan.sqlite3-shm",
+                "secrets.json",
+                "demo-credentials.json",
+            )
+        }
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)

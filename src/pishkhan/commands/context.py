@@ -17,18 +17,26 @@ class CommandError(Exception):
 
 
 def load_settings() -> Settings:
-    return Settings.from_env().with_secrets()
+    """The settings from the environment (the secrets come with :func:`open_runtime`)."""
+    return Settings.from_env()
 
 
 @contextmanager
-def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Iterator[Runtime]:
-    """The runtime for one command, its database migrated to head."""
+def open_runtime(
+    settings: Settings | None = None, *, migrate: bool = True, secrets: bool = True
+) -> Iterator[Runtime]:
+    """The runtime for one command, its database migrated to head and its secrets the
+    deployment's (:func:`pishkhan.core.deployment.establish`: refuses when they are not).
+    ``secrets=False`` for the commands that use none (``db upgrade``, ``db current``)."""
+    from pishkhan.core import deployment
     from pishkhan.core import migrate as migrations
 
     runtime = Runtime.open(settings or load_settings(), refresh_seconds=0.0)
     try:
         if migrate:
             migrations.upgrade(runtime.db)
+        if secrets:
+            deployment.establish(runtime)
         yield runtime
     finally:
         runtime.close()

@@ -133,7 +133,7 @@ def serve(args: argparse.Namespace) -> int:
 def db_upgrade(_args: argparse.Namespace) -> int:
     from pishkhan.core import migrate
 
-    with open_runtime() as runtime:
+    with open_runtime(secrets=False) as runtime:
         print(f"database at revision {migrate.current_revision(runtime.db)} ({runtime.db.dialect})")
     return 0
 
@@ -141,7 +141,7 @@ def db_upgrade(_args: argparse.Namespace) -> int:
 def db_current(_args: argparse.Namespace) -> int:
     from pishkhan.core import migrate
 
-    with open_runtime(migrate=False) as runtime:
+    with open_runtime(migrate=False, secrets=False) as runtime:
         current = migrate.current_revision(runtime.db)
         head = migrate.head_revision(runtime.db)
     print(f"current {current or '(empty)'}; newest {head}")
@@ -149,8 +149,10 @@ def db_current(_args: argparse.Namespace) -> int:
 
 
 def config(args: argparse.Namespace) -> int:
+    from pishkhan.core.deployment import local_settings
+
     try:
-        settings = load_settings()
+        settings = local_settings(load_settings())
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     described = settings.describe()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
 
 from pishkhan.core.db import metadata
+from pishkhan.core.files import write_private
 from pishkhan.core.logging import log_event
 from pishkhan.core.schema import load_all_tables
 from pishkhan.runtime import Runtime
@@ -19,7 +19,7 @@ from pishkhan.tenants.tables import customers
 
 log = logging.getLogger("pishkhan.bootstrap")
 DEMO_SLUG = "demo"
-KEEP_ON_RESET = frozenset({"audit_log", "alembic_version"})
+KEEP_ON_RESET = frozenset({"audit_log", "alembic_version", "deployment_secrets"})
 
 
 def demo_credentials_path(runtime: Runtime) -> Path:
@@ -79,21 +79,14 @@ def ensure_demo(runtime: Runtime) -> dict[str, Any] | None:
 
 
 def write_demo_credentials(runtime: Runtime, created: dict[str, Any]) -> Path:
-    path = demo_credentials_path(runtime)
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "customer": {"id": created["id"], "slug": created["slug"], "name": created["name"]},
         "base_url": runtime.settings.effective_base_url,
         "credentials": created["secrets"],
     }
-    tmp = path.with_suffix(".tmp")
-    # Created 0600 (not chmod-ed after writing) so the secrets are never readable by others.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(doc, indent=2, ensure_ascii=False))
-    tmp.replace(path)
-    return path
+    return write_private(
+        demo_credentials_path(runtime), json.dumps(doc, indent=2, ensure_ascii=False)
+    )
 
 
 def first_run(runtime: Runtime) -> dict[str, Any] | None:
@@ -105,7 +98,8 @@ def first_run(runtime: Runtime) -> dict[str, Any] | None:
 def reset(
     runtime: Runtime, *, seed_world: bool = True, people: int | None = None, seed: int = 1
 ) -> dict[str, Any]:
-    """Empty every table but the audit log, then recreate the demo customer (and the world)."""
+    """Empty every table but the audit log (and the deployment's secret verifiers), then recreate
+    the demo customer (and the world)."""
     load_all_tables()
     with runtime.db.write() as conn:
         for table in reversed(metadata.sorted_tables):

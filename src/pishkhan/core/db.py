@@ -20,6 +20,7 @@ import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event
@@ -27,6 +28,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
+
+from pishkhan.core.files import private_database_file
 
 #: SQLite busy timeout of the connections :meth:`Database.hot_write` keeps: such transactions run
 #: inline on the event loop, so they give up quickly on a database locked by another process
@@ -93,9 +96,8 @@ class Database:
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
-                from pathlib import Path
-
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                # 0600, and so its -wal and -shm files (SQLite gives them the file's mode).
+                private_database_file(Path(database))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if database in ("", ":memory:"):
                 kwargs["poolclass"] = NullPool

@@ -1,4 +1,5 @@
-"""Tables owned by the core: the audit log and the shared sandbox state."""
+"""Tables owned by the core: the audit log, the shared sandbox state, the deployment's secret
+verifiers."""
 
 from __future__ import annotations
 
@@ -33,4 +34,15 @@ sandbox_state = Table(
     Column("value", JSONType, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("note", Text, nullable=True),
+)
+
+# What every process of the deployment checks its secrets against before it serves (see
+# :mod:`pishkhan.core.deployment`): one row per secret (``token_secret``, ``admin_token``), a
+# salted scrypt verifier, never the secret. Kept by a sandbox reset.
+deployment_secrets = Table(
+    "deployment_secrets",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("verifier", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )

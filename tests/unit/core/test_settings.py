@@ -1,9 +1,8 @@
-"""Settings: environment parsing, generated secrets, masking."""
+"""Settings: environment parsing, masking."""
 
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 
 import pytest
@@ -70,38 +69,8 @@ def test_bad_numbers_rejected(env: dict[str, str]) -> None:
         Settings.from_env(env)
 
 
-def test_secrets_generated_once_with_mode_0600_and_reused(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    first = Settings.from_env({"PISHKHAN_DATA_DIR": str(data)}).with_secrets()
-    path = data / "secrets.json"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    stored = json.loads(path.read_text())
-    assert stored == {"admin_token": first.admin_token, "token_secret": first.token_secret}
-    assert len(first.admin_token) >= 40 and first.admin_token != first.token_secret
-    before = path.read_bytes()
-    second = Settings.from_env({"PISHKHAN_DATA_DIR": str(data)}).with_secrets()
-    assert (second.admin_token, second.token_secret) == (first.admin_token, first.token_secret)
-    assert path.read_bytes() == before
-    assert not (data / "secrets.tmp").exists()
-
-
-def test_env_secrets_win_and_only_missing_one_is_generated(tmp_path: Path) -> None:
-    s = Settings.from_env(
-        {"PISHKHAN_DATA_DIR": str(tmp_path), "PISHKHAN_ADMIN_TOKEN": "from-env"}
-    ).with_secrets()
-    assert s.admin_token == "from-env"
-    stored = json.loads((tmp_path / "secrets.json").read_text())
-    assert s.token_secret == stored["token_secret"]
-    # Both given: nothing is written.
-    other = tmp_path / "other"
-    Settings.from_env(
-        {
-            "PISHKHAN_DATA_DIR": str(other),
-            "PISHKHAN_ADMIN_TOKEN": "a",
-            "PISHKHAN_TOKEN_SECRET": "b",
-        }
-    ).with_secrets()
-    assert not (other / "secrets.json").exists()
+# Secrets generated into secrets.json, and their check against the database's record: see
+# tests/foundation/test_deployment.py.
 
 
 def test_describe_masks_secrets_and_database_password(tmp_path: Path) -> None:
@@ -124,7 +93,9 @@ def test_describe_masks_secrets_and_database_password(tmp_path: Path) -> None:
     assert described["data_dir"] == str(tmp_path)
     assert "extra" not in described
     unset = Settings.from_env({"PISHKHAN_DATA_DIR": str(tmp_path)}).describe()
-    assert unset["admin_token"] == "(generated in data_dir/secrets.json)"
+    assert unset["admin_token"] == (
+        "(not set: generated into data_dir/secrets.json on a new database)"
+    )
     assert unset["database_url"].startswith("sqlite:///")
 
 

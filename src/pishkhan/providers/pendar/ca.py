@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
@@ -252,6 +253,20 @@ def _ca_certificate(
     )
     signed = der.signed(tbs, algorithm, issuer_signer.sign(tbs))
     return x509.load_der_x509_certificate(signed)
+
+
+def opens_sealed_keys(conn: Connection, token_secret: str) -> bool | None:
+    """Whether ``token_secret`` opens the CA keys sealed in this database (None: there are none
+    yet). :mod:`pishkhan.core.deployment` asks before it records the deployment's token secret
+    on a database that has no record of it (one made by an older version)."""
+    blob = conn.execute(select(pendar_cas.c.key_blob).limit(1)).scalar_one_or_none()
+    if blob is None:
+        return None
+    try:
+        KeyEncryptor(token_secret).open(bytes(blob))
+    except (InvalidTag, ValueError):
+        return False
+    return True
 
 
 def _load_or_create(runtime: Runtime) -> Hierarchy:
