@@ -19,6 +19,7 @@ from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import consent, payments, reports
 from .errors import PaymanError, invalid
+from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
 from .openapi_spec import OPS, PAGE_OPS
 from .schemas import form_to_object, parse_body
