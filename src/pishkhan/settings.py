@@ -148,9 +148,9 @@ class Settings:
         if self.workers < 1:
             raise SettingsError("workers must be at least 1")
         if self.max_body < 1 or self.max_import_body < 1:
-            raise SettingsError("max_body and max_import_body must be at least 1 byte")
+            raise SettingsError("PISHKHAN_MAX_BODY and PISHKHAN_MAX_IMPORT_BODY must be at least 1")
         if self.max_header < 8192:
-            raise SettingsError("max_header must be at least 8192 bytes (8K)")
+            raise SettingsError("PISHKHAN_MAX_HEADER must be at least 8192 bytes (8K)")
         return self
 
     @property
