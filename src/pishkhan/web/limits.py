@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from time import monotonic
 from typing import Final
 
 from starlette.types import Message, Receive, Scope
@@ -122,8 +123,9 @@ class BodyLimits:
         self.refusals = dict(refusals or {})
         self.interval = min(1.0, max(0.05, timeout / 4))
         self._reading: set[BodyReader] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._armed = False
+        self._swept = 0.0  # when the sweep last ran (or was armed)
+        self._generation = 0  # of the sweep running now (a stale one stops)
 
     def bound(self, path: str) -> int:
         """The largest body a request to ``path`` may send."""
@@ -138,27 +140,28 @@ class BodyLimits:
         )
 
     def reader(self, receive: Receive, limit: int) -> BodyReader:
-        """A bounded ``receive`` for a request whose head has just arrived."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # another event loop (tests): its own sweep
-            self._loop = loop
-            self._reading.clear()
-            self._armed = False
-        reader = BodyReader(self, receive, limit, loop.time() + self.timeout)
+        """A bounded ``receive`` for a request whose head has just arrived (called on the event
+        loop that serves the request)."""
+        now = monotonic()
+        reader = BodyReader(self, receive, limit, now + self.timeout)
         self._reading.add(reader)
-        if not self._armed:
+        # Arm the sweep when it is not running: none armed, or armed on an event loop that has
+        # stopped (tests run apps on several loops; a loop that stopped sweeping is dead).
+        if not self._armed or now - self._swept > self.interval * 2 + 1:
             self._armed = True
-            loop.call_later(self.interval, self._sweep, loop)
+            self._swept = now
+            self._generation += 1
+            asyncio.get_running_loop().call_later(self.interval, self._sweep, self._generation)
         return reader
 
-    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        if loop is not self._loop:
-            return
-        now = loop.time()
+    def _sweep(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer sweep took over (this one's loop was late or stopped)
+        now = self._swept = monotonic()
         for reader in [r for r in self._reading if r.deadline <= now]:
             reader.expire()
         if self._reading:
-            loop.call_later(self.interval, self._sweep, loop)
+            asyncio.get_running_loop().call_later(self.interval, self._sweep, generation)
         else:
             self._armed = False
 
