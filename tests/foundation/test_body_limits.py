@@ -501,6 +501,8 @@ def test_the_bounds_are_settings() -> None:
         64 * 1024,
     )
     assert (defaults.header_timeout, defaults.body_timeout) == (10.0, 60.0)
+    shown = settings.describe()  # what `pishkhan config` prints
+    assert (shown["max_body"], shown["body_timeout"]) == (2 * MIB, 30.5)
     for name, value in (
         ("MAX_BODY", "lots"),
         ("MAX_BODY", "0"),
