@@ -20,9 +20,10 @@ from pishkhan.control import customers as control_customers
 from pishkhan.control import demo as control_demo
 from pishkhan.control import sandbox as control_sandbox
 from pishkhan.control.auth import AdminAuth
-from pishkhan.control.http import ApiError, json_response
+from pishkhan.control.http import ApiError, body_refusal, json_response
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.settings import Settings
+from pishkhan.web.limits import BodyLimits, Refusal
 from pishkhan.web.metrics import Metrics
 from pishkhan.web.middleware import RequestContextMiddleware
 from pishkhan.web.openapi import build_document
@@ -39,6 +40,10 @@ CONTROL_MODULES: tuple[str, ...] = (
 )
 
 
+#: The one path with a body bound of its own (``PISHKHAN_MAX_IMPORT_BODY``): a whole world.
+IMPORT_PATH = "/_pishkhan/v1/world/import"
+
+
 def _control_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [*control_customers.routes, *control_sandbox.routes]
     for name in CONTROL_MODULES:
@@ -52,13 +57,17 @@ def _control_routes() -> list[BaseRoute]:
     return routes
 
 
-def _surface_routes(runtime: Runtime) -> tuple[list[BaseRoute], dict[str, Any]]:
+def _surface_routes(
+    runtime: Runtime,
+) -> tuple[list[BaseRoute], dict[str, Any], dict[str, Refusal]]:
     """Each enabled surface's ``pishkhan.providers.<name>.routes.build(runtime)``.
 
-    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)``.
+    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)`` and
+    ``body_refusal`` (its answer to a body too large or too slow: ``pishkhan.web.limits``).
     """
     routes: list[BaseRoute] = []
     docs: dict[str, Any] = {}
+    refusals: dict[str, Refusal] = {}
     for surface in runtime.settings.surfaces:
         name = f"pishkhan.providers.{surface}.routes"
         try:
@@ -70,7 +79,9 @@ def _surface_routes(runtime: Runtime) -> tuple[list[BaseRoute], dict[str, Any]]:
         routes.extend(module.build(runtime))
         if hasattr(module, "openapi"):
             docs[surface] = module.openapi
-    return routes, docs
+        if hasattr(module, "body_refusal"):
+            refusals[surface] = module.body_refusal
+    return routes, docs, refusals
 
 
 def control_openapi(routes: list[BaseRoute]) -> dict[str, Any]:
@@ -96,7 +107,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = runtime.settings
     metrics = Metrics()
     control = _control_routes()
-    surface_routes, surface_docs = _surface_routes(runtime)
+    surface_routes, surface_docs, refusals = _surface_routes(runtime)
     control_doc = control_openapi(control)
 
     async def health(request: Request) -> Response:
@@ -160,5 +171,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     app.state.metrics = metrics
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)
+    body_limits = BodyLimits(
+        settings.max_body,
+        settings.body_timeout,
+        paths={IMPORT_PATH: settings.max_import_body},
+        refusals={**refusals, "control": body_refusal},
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        access_log=settings.access_log,
+        body_limits=body_limits,
+    )
     return app

@@ -26,6 +26,31 @@ def _mask_url(url: str) -> str:
     return f"{scheme}://{user}{':***' if colon else ''}@{host}"
 
 
+_SIZE_UNITS: dict[str, int] = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(name: str, text: str) -> int:
+    """Bytes from ``"1048576"``, ``"64K"``, ``"1M"`` or ``"1MiB"`` (binary units)."""
+    raw = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
+    number = raw[: len(raw) - len(unit)].strip()
+    if not number.isdigit():
+        raise SettingsError(
+            f"PISHKHAN_{name} must be a size in bytes (e.g. 1048576, 64K, 1M): {text!r}"
+        )
+    return int(number) * _SIZE_UNITS[unit]
+
+
+def parse_seconds(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"PISHKHAN_{name} must be a number of seconds: {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise SettingsError(f"PISHKHAN_{name} must be more than 0 and at most 86400 seconds")
+    return value
+
+
 def mask_secret(value: str) -> str:
     if len(value) <= 4:
         return "***"
@@ -49,6 +74,16 @@ class Settings:
     seed_world: bool = True
     world_people: int = 3000
     public_base_url: str = ""
+    #: the largest request body a surface or the control plane reads (413 beyond it)
+    max_body: int = 1024 * 1024
+    #: the largest body of ``POST /_pishkhan/v1/world/import`` (JSON Lines of a whole world)
+    max_import_body: int = 64 * 1024 * 1024
+    #: the largest request head (request line and headers) uvicorn takes
+    max_header: int = 64 * 1024
+    #: seconds a client has to send a request's head (from connecting, or from its first byte)
+    header_timeout: float = 10.0
+    #: seconds a client has to send a request's body once its head is in (408 after)
+    body_timeout: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +102,16 @@ class Settings:
             raise SettingsError(
                 f"PISHKHAN_PORT/WORKERS/WORLD_PEOPLE must be integers: {exc}"
             ) from exc
+        # Limits of what a client may send (docs/operations.md, "Limits and timeouts").
+        max_body = parse_size("MAX_BODY", get("MAX_BODY") or str(cls.max_body))
+        max_import_body = parse_size(
+            "MAX_IMPORT_BODY", get("MAX_IMPORT_BODY") or str(cls.max_import_body)
+        )
+        max_header = parse_size("MAX_HEADER", get("MAX_HEADER") or str(cls.max_header))
+        header_timeout = parse_seconds(
+            "HEADER_TIMEOUT", get("HEADER_TIMEOUT") or str(cls.header_timeout)
+        )
+        body_timeout = parse_seconds("BODY_TIMEOUT", get("BODY_TIMEOUT") or str(cls.body_timeout))
         raw_surfaces = get("SURFACES", ",".join(SURFACES))
         surfaces = tuple(s.strip().lower() for s in raw_surfaces.split(",") if s.strip())
         unknown = sorted(set(surfaces) - set(SURFACES))
@@ -88,6 +133,11 @@ class Settings:
             seed_world=get("SEED_WORLD", "1") not in ("0", "false", "no"),
             world_people=world_people,
             public_base_url=get("PUBLIC_BASE_URL").rstrip("/"),
+            max_body=max_body,
+            max_import_body=max_import_body,
+            max_header=max_header,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
         )
         return settings.validated()
 
@@ -96,6 +146,10 @@ class Settings:
             raise SettingsError(f"port {self.port} is out of range")
         if self.workers < 1:
             raise SettingsError("workers must be at least 1")
+        if self.max_body < 1 or self.max_import_body < 1:
+            raise SettingsError("PISHKHAN_MAX_BODY and PISHKHAN_MAX_IMPORT_BODY must be at least 1")
+        if self.max_header < 8192:
+            raise SettingsError("PISHKHAN_MAX_HEADER must be at least 8192 bytes (8K)")
         return self
 
     @property

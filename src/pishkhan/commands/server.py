@@ -103,6 +103,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.server == "granian":
         from granian import Granian
         from granian.constants import Interfaces
+        from granian.http import HTTP1Settings, HTTP2Settings
 
         Granian(
             "pishkhan.asgi:app",
@@ -111,6 +112,13 @@ def serve(args: argparse.Namespace) -> int:
             interface=Interfaces.ASGI,
             workers=settings.workers,
             log_access=False,
+            # The request head's bounds (the body's are the app's: web/limits.py): its read
+            # buffer holds the head, so a larger head is refused (431).
+            http1_settings=HTTP1Settings(
+                header_read_timeout=round(settings.header_timeout * 1000),
+                max_buffer_size=settings.max_header,
+            ),
+            http2_settings=HTTP2Settings(max_headers_size=settings.max_header),
         ).serve()
     else:
         import uvicorn
@@ -125,7 +133,8 @@ def serve(args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             server_header=False,
-            http=HttpToolsProtocol,  # one send() per response (web/uvicorn_http.py)
+            # one send() per response, bounded request heads (web/uvicorn_http.py)
+            http=HttpToolsProtocol,
         )
     return 0
 

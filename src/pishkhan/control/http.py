@@ -47,6 +47,13 @@ class ApiError(Exception):
         return json_response({"error": body}, self.status)
 
 
+def body_refusal(_scope: Any, status: int, detail: str) -> tuple[bytes, bytes]:
+    """The control plane's answer to a body too large (413 ``too_large``) or too slow (408
+    ``body_timeout``): see ``pishkhan.web.limits``."""
+    code = "too_large" if status == 413 else "body_timeout"
+    return b"application/json", bytes(ApiError(status, code, detail).response().body)
+
+
 def api_error_from(exc: PishkhanError) -> ApiError:
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc))

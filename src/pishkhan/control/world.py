@@ -30,7 +30,6 @@ from pishkhan.world.generator import DEFAULT_PEOPLE, seed_world
 _T = ("world",)
 _KIND_SCHEMA = {"type": "string", "enum": list(service.KIND_NAMES)}
 _RECORD = {"type": "object", "description": "the record's fields (see docs/world.md)"}
-MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
 class SeedBody(BaseModel):
@@ -159,9 +158,7 @@ async def delete_record(request: Request) -> Response:
 
 
 async def import_records(request: Request) -> Response:
-    body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        raise ApiError(413, "too_large", "import body is too large")
+    body = await request.body()  # at most PISHKHAN_MAX_IMPORT_BODY bytes (web/limits.py)
     lines = body.splitlines()
 
     def work(runtime: Runtime) -> Any:

@@ -4,7 +4,9 @@ their ``hot`` modules).
 
 The answers are those of Starlette's ``Headers`` and ``Request.body``: the first occurrence of
 a repeated header (names as the server gives them: lower case), values in latin-1; the body's
-chunks joined, ``ClientDisconnect`` when the client goes away first. :func:`send_json` sends
+chunks joined, ``ClientDisconnect`` when the client goes away first. The body's size and the
+time it takes to arrive are bounded by the request middleware before any route runs
+(:mod:`pishkhan.web.limits`), for these readers and Starlette's alike. :func:`send_json` sends
 what ``Response(body, status, media_type=...)`` would: ``content-length``, then
 ``content-type``.
 

@@ -1,4 +1,5 @@
-"""One pure-ASGI middleware: request id, metrics, access log, and a last-resort 500.
+"""One pure-ASGI middleware: request id, metrics, access log, the bounds on request bodies
+(:mod:`pishkhan.web.limits`), and a last-resort 500.
 
 It is a single layer (not Starlette's BaseHTTPMiddleware) because every request pays for it.
 """
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pishkhan.core.caches import remember
 from pishkhan.core.ids import new_request_id
 from pishkhan.core.logging import log_event, mask_pii, request_id_var
+from pishkhan.web.limits import BodyLimits, BodyReader, BodyRefused
 from pishkhan.web.metrics import Metrics
 
 log = logging.getLogger("pishkhan.http")
@@ -84,10 +86,17 @@ def _may_match_tail(route: BaseRoute, prefix: str) -> bool:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        access_log: bool = True,
+        body_limits: BodyLimits | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        self.body_limits = body_limits
         self._route_paths: dict[tuple[str, int], tuple[object, str]] = {}
         self._direct: dict[str, tuple[Router, Route]] | None = None
         self._tails: tuple[_Tail, ...] = ()
@@ -187,18 +196,27 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = None
+        length: bytes | None = None
+        chunked = False
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
-                request_id = value.decode("latin-1")[:64]
-                if mask_pii(request_id) != request_id:  # never log or echo PII as an id
-                    request_id = None
-                break
+                if request_id is None:
+                    request_id = value.decode("latin-1")[:64]
+                    if mask_pii(request_id) != request_id:  # never log or echo PII as an id
+                        request_id = ""
+            elif name == b"content-length":
+                if length is None:
+                    length = value
+            elif name == b"transfer-encoding":
+                chunked = True
         request_id = request_id or new_request_id()
         token = request_id_var.set(request_id)
         start = perf_counter()
         status = 500
         started = False
         rid_header = (b"x-request-id", request_id.encode("latin-1"))
+        path: str = scope.get("path", "")
+        surface = surface_of(path)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, started
@@ -208,8 +226,38 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
+        reader: BodyReader | None = None
         try:
+            limits = self.body_limits
+            # A body comes with a Content-Length, chunked, or (HTTP/2) with neither.
+            if limits is not None and (
+                length is not None or chunked or scope.get("http_version") == "2"
+            ):
+                limit = limits.bound(path)
+                declared = int(length) if length is not None and length.isdigit() else None
+                if declared is not None and declared > limit:
+                    raise limits.too_large(limit)  # answered below; nothing is read
+                if declared != 0:
+                    reader = limits.reader(receive, limit)
+                    receive = reader
             await self._call_app(scope, receive, send_wrapper)
+        except BodyRefused as refused:
+            if started:
+                raise  # a route answered before reading its whole body: nothing to add
+            assert self.body_limits is not None
+            content_type, body = self.body_limits.refusal(surface, scope, refused)
+            await send_wrapper(
+                {
+                    "type": "http.response.start",
+                    "status": refused.status,
+                    "headers": [
+                        (b"content-length", str(len(body)).encode("latin-1")),
+                        (b"content-type", content_type),
+                        (b"connection", b"close"),  # the rest of the body is never read
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
         except Exception:
             log.exception("unhandled error", extra={"fields": {"path": scope.get("path")}})
             if not started:
@@ -228,10 +276,10 @@ class RequestContextMiddleware:
                     }
                 )
         finally:
+            if reader is not None:
+                reader.finish()
             elapsed = perf_counter() - start
-            path = scope.get("path", "")
             route_path = self._route_path(scope)
-            surface = surface_of(path)
             self.metrics.observe(surface, route_path, status, elapsed)
             if self.access_log:
                 log_event(

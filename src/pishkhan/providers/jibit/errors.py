@@ -163,3 +163,10 @@ def error_body(code: str, service: str | None = None) -> bytes:
 
 def status_of(code: str) -> int:
     return CATALOGUE[code][0]
+
+
+def body_refusal(_scope: object, _status: int, _detail: str) -> tuple[bytes, bytes]:
+    """The answer to a body too large (413) or too slow (408), see ``pishkhan.web.limits``:
+    the document has no code for either; ``invalid.request_body`` ("the request body is empty
+    or invalid") is its code for a body that cannot be taken."""
+    return b"application/json", error_body("invalid.request_body")

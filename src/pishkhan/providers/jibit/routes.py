@@ -36,6 +36,7 @@ from pishkhan.core.ids import verify_secret
 from pishkhan.providers.jibit import params as p
 from pishkhan.providers.jibit import sandbox, schemas, service
 from pishkhan.providers.jibit.errors import JibitError, error_body, status_of
+from pishkhan.providers.jibit.errors import body_refusal as body_refusal  # for app.py
 from pishkhan.providers.jibit.hot import HotRequest as Request
 from pishkhan.providers.jibit.hot import HotRoute, JsonResponse, method_not_allowed
 from pishkhan.providers.jibit.schemas import ref

@@ -421,3 +421,11 @@ class PaymanError(Exception):
 def invalid(reference: str, info: str) -> PaymanError:
     """071: the input is not what the document asks for."""
     return PaymanError("071", reference=reference, info=info)
+
+
+def body_refusal(_scope: object, status: int, detail: str) -> tuple[bytes, bytes]:
+    """The answer to a body too large (413) or too slow (408), see ``pishkhan.web.limits``: the
+    document has no code for either; 071 ("the inputs are not correct") with the body as the
+    reference (``$``) and ``detail`` as the info, as for a body that is not JSON."""
+    error = PaymanError("071", reference="$", info=detail, status=status)
+    return b"application/json", orjson.dumps(error.body())

@@ -20,6 +20,7 @@ from pishkhan.web.pages import security_headers
 
 from . import consent, payments, reports
 from .errors import PaymanError, invalid
+from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
 from .openapi_spec import OPS, PAGE_OPS
 from .schemas import form_to_object, parse_body

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from typing import Final
 
+import orjson
+
 
 class Status(enum.IntEnum):
     SERVER_ERROR = 0
@@ -67,3 +69,12 @@ class PaystarFailure(Exception):
         self.status = status
         # True when the usage record of this failure has already been written.
         self.recorded = recorded
+
+
+def body_refusal(_scope: object, _status: int, _detail: str) -> tuple[bytes, bytes]:
+    """The answer to a body too large (413) or too slow (408), see ``pishkhan.web.limits``: the
+    status table has no entry for either; status 10 ("the data sent is not correct") is its
+    entry for input that cannot be taken."""
+    status = Status.INVALID_INPUT
+    body = {"status": int(status), "data": None, "message": message_of(status)}
+    return b"application/json", orjson.dumps(body)

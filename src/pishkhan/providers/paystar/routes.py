@@ -26,6 +26,7 @@ from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import schemas
 from .errors import Status, http_status_of, message_of
+from .errors import body_refusal as body_refusal  # for app.py
 from .service import Outcome, PaystarService
 
 log = logging.getLogger("pishkhan.paystar")

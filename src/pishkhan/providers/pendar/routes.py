@@ -136,6 +136,28 @@ def error_body(method: Method, exc: PendarError) -> dict[str, Any]:
 
 _JSON_TYPE: Final = b"application/json; charset=utf-8"
 
+#: ``Description`` of a body refused for its size (413) or its slowness (408).
+_REFUSED: Final = {
+    413: "حجم بدنه درخواست بیش از حد مجاز است",
+    408: "بدنه درخواست در زمان مجاز دریافت نشد",
+}
+
+
+def body_refusal(scope: Scope, status: int, detail: str) -> tuple[bytes, bytes]:
+    """The answer to a body too large (413) or too slow (408), see ``pishkhan.web.limits``.
+
+    ``/api/{Method}``: the method's own shape with ErrorCode 1 ("error running the program"),
+    as for a body that is not JSON, the reason in ``Description``; an unknown method: ASP.NET's
+    ``{"Message"}``; the CA's ``/pki/`` paths: plain text, as their other errors."""
+    path: str = scope.get("path", "")
+    if path.startswith("/api/"):
+        method = BY_LOWER.get(path[len("/api/") :].lower())
+        if method is None:
+            return _JSON_TYPE, orjson.dumps({"Message": detail})
+        exc = PendarError(E.PROGRAM_ERROR, _REFUSED.get(status, ""), status=status)
+        return _JSON_TYPE, orjson.dumps(error_body(method, exc))
+    return b"text/plain; charset=utf-8", detail.encode()
+
 
 def _fields(scope: Scope, body: bytes) -> dict[str, Any] | None:
     """Query parameters and JSON body, keys lower-cased; the body wins. None: unreadable body."""
