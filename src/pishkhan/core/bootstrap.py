@@ -19,7 +19,7 @@ from pishkhan.tenants.tables import customers
 
 log = logging.getLogger("pishkhan.bootstrap")
 DEMO_SLUG = "demo"
-KEEP_ON_RESET = frozenset({"audit_log", "alembic_version"})
+KEEP_ON_RESET = frozenset({"audit_log", "alembic_version", "credential_epoch"})
 
 
 def demo_credentials_path(runtime: Runtime) -> Path:

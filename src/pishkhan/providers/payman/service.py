@@ -148,7 +148,7 @@ class PaymanService:
         if not app_key:
             raise PaymanError("2068", reference="App-Key")
         by_key = by_app_key(app_key)
-        if by_key is None:
+        if by_key is None or not verify_secret(app_key, by_key.app_key_hash):
             raise PaymanError("2002", reference="App-Key")
         if merchant is not None and by_key.customer_id != merchant.customer_id:
             raise PaymanError("2053", reference="App-Key")
@@ -685,7 +685,9 @@ class PaymanService:
                     "status": row["status"],
                     "creditor_title": merchant.name,
                     "trace_id": row["trace_id"],
-                    "creditor_id": merchant.app_key,
+                    # The document's sample gives the institution's id (its App-Key there,
+                    # equal to its client_id); the App-Key is a secret stored hashed here.
+                    "creditor_id": merchant.client_id,
                     "permission_ids": list(row["permission_ids"]),
                     "registration_date": epoch_ms(row["created_at"]),
                     "contract": mandates.contract_json(row),

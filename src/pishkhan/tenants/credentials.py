@@ -1,0 +1,116 @@
+"""The credential epoch: one counter that says when per-process credential caches are stale.
+
+Every change of a customer's credentials or status (creation, a rotation, a disable or enable,
+an update) increments ``credential_epoch.version`` in its own transaction (:func:`bump`), and a
+credential cache records the value it was loaded at. Before it trusts an entry, a process reads
+the current value (:meth:`Epoch.current`) and reloads when it moved: a rotation or a disable
+made through any process is seen by the very next request at every process, with no interval
+during which an old secret or token still works.
+
+Reading the value is one indexed single-row read on a connection kept per thread, outside any
+transaction: on SQLite an in-process read of a few microseconds; on PostgreSQL one round trip on
+an autocommit connection (the pay, PostgreSQL's hot path, checks the value inside its own
+statement instead; see ``pishkhan.providers.payman.pgpay``).
+
+The value is also a source of credential generations: a Payman client's ``generation`` is the
+value its rotation took, so generations only grow and are never given twice (the counter is kept
+on a sandbox reset, which empties the customers).
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import suppress
+from typing import Any, Final
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from pishkhan.core.caches import PerDatabase
+from pishkhan.core.db import Database, DriverSQL
+from pishkhan.tenants.tables import credential_epoch
+
+#: The statement that reads the counter (also written into the PostgreSQL pay's statement).
+CURRENT_SQL: Final = "SELECT version FROM credential_epoch WHERE id = 1"
+_CURRENT: Final = DriverSQL(CURRENT_SQL)
+
+
+def bump(conn: Connection) -> int:
+    """Increment the counter inside the caller's transaction; its new value.
+
+    On PostgreSQL the row stays locked to the end of the transaction, so concurrent changes take
+    their turns and every one gets its own value."""
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(credential_epoch)
+        .values(id=1, version=1)
+        .on_conflict_do_update(
+            index_elements=[credential_epoch.c.id],
+            set_={"version": credential_epoch.c.version + 1},
+        )
+        .returning(credential_epoch.c.version)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def read(conn: Connection) -> int:
+    """The counter as ``conn`` sees it (0 before the first change)."""
+    row = _CURRENT.run(conn).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+class Epoch:
+    """Reads the counter of one database cheaply (see the module's docstring)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._local = threading.local()
+        self._pg: list[Any] = []
+        self._lock = threading.Lock()
+        self._conninfo: str | None = None
+        if db.is_postgres:
+            self._conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
+                hide_password=False
+            )
+            event.listen(db.engine, "engine_disposed", lambda _engine: self.close())
+
+    def current(self) -> int:
+        """The counter now (a committed change of another connection is seen)."""
+        if self._conninfo is not None:
+            return self._current_pg()
+        with self._db.hot_read() as conn:  # SQLite: the thread's kept connection
+            return read(conn)
+
+    def _current_pg(self) -> int:
+        import psycopg
+
+        conn = getattr(self._local, "pg", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = psycopg.connect(self._conninfo or "", autocommit=True)
+            self._local.pg = conn
+            with self._lock:
+                self._pg.append(conn)
+        try:
+            row = conn.execute(CURRENT_SQL, prepare=True).fetchone()
+        except psycopg.Error:
+            self._local.pg = None
+            with suppress(Exception):  # a broken connection: nothing more to close
+                conn.close()
+            raise
+        return 0 if row is None else int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._pg = self._pg, []
+        for conn in conns:
+            with suppress(Exception):  # already closed or broken
+                conn.close()
+
+
+_epochs: PerDatabase[Epoch] = PerDatabase()
+
+
+def epoch(db: Database) -> Epoch:
+    """The :class:`Epoch` reader of ``db`` (one per database object, i.e. per process)."""
+    return _epochs.get(db, Epoch, db)
