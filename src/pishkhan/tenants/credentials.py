@@ -34,6 +34,7 @@ from pishkhan.tenants.tables import credential_epoch
 #: The statement that reads the counter (also written into the PostgreSQL pay's statement).
 CURRENT_SQL: Final = "SELECT version FROM credential_epoch WHERE id = 1"
 _CURRENT: Final = DriverSQL(CURRENT_SQL)
+_PG_NAME: Final = b"pishkhan_credential_epoch"
 
 
 def bump(conn: Connection) -> int:
@@ -83,22 +84,29 @@ class Epoch:
             return read(conn)
 
     def _current_pg(self) -> int:
+        # libpq's own calls on a statement prepared once per connection: psycopg's cursor
+        # machinery cost three times the rest of the check.
         import psycopg
+        from psycopg import pq
 
         conn = getattr(self._local, "pg", None)
         if conn is None or conn.closed or conn.broken:
             conn = psycopg.connect(self._conninfo or "", autocommit=True)
+            prepared = conn.pgconn.prepare(_PG_NAME, CURRENT_SQL.encode())
+            if prepared.status != pq.ExecStatus.COMMAND_OK:
+                conn.close()
+                raise psycopg.errors.error_from_result(prepared)
             self._local.pg = conn
             with self._lock:
                 self._pg.append(conn)
-        try:
-            row = conn.execute(CURRENT_SQL, prepare=True).fetchone()
-        except psycopg.Error:
+        result = conn.pgconn.exec_prepared(_PG_NAME, [])
+        if result.status != pq.ExecStatus.TUPLES_OK:
             self._local.pg = None
             with suppress(Exception):  # a broken connection: nothing more to close
                 conn.close()
-            raise
-        return 0 if row is None else int(row[0])
+            raise psycopg.errors.error_from_result(result)
+        value = result.get_value(0, 0) if result.ntuples else None
+        return 0 if value is None else int(value)
 
     def close(self) -> None:
         with self._lock:
