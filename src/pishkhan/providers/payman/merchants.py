@@ -106,12 +106,20 @@ class MerchantDirectory:
         """The credential epoch now (one single-row read)."""
         return self._epoch.current()
 
-    def _fresh(self) -> None:
+    def refresh(self) -> None:
+        """Reload the cache if the credential epoch moved since it was loaded (one single-row
+        read; :meth:`peek` then answers as the database does now)."""
         current = self._epoch.current()
         if current != self.loaded_epoch:
             with self._lock:
                 if current != self.loaded_epoch:
                     self._reload()
+
+    def peek(self, table: str, key: object) -> Merchant | None:
+        """The entry as loaded, reading nothing (after :meth:`refresh`)."""
+        if table == "_by_app_key":
+            key = self.key_hash(str(key))
+        return getattr(self, table).get(key)  # type: ignore[no-any-return]
 
     def key_hash(self, app_key: str) -> str:
         """The stored form of an App-Key (kept for the keys seen lately: a merchant sends the
@@ -122,16 +130,16 @@ class MerchantDirectory:
         return found
 
     def by_app_key(self, app_key: str) -> Merchant | None:
-        self._fresh()
-        return self._by_app_key.get(self.key_hash(app_key))
+        self.refresh()
+        return self.peek("_by_app_key", app_key)
 
     def by_client_id(self, client_id: str) -> Merchant | None:
-        self._fresh()
-        return self._by_client_id.get(client_id.lower())
+        self.refresh()
+        return self.peek("_by_client_id", client_id.lower())
 
     def by_customer(self, customer_id: int) -> Merchant | None:
-        self._fresh()
-        return self._by_customer.get(customer_id)
+        self.refresh()
+        return self.peek("_by_customer", customer_id)
 
     def cached(self, table: str, key: object) -> Merchant:
         """The entry from the cache alone, never reading the database: :class:`CacheMiss` when
@@ -140,12 +148,10 @@ class MerchantDirectory:
         caller checks its ``epoch`` where it writes (the PostgreSQL pay's statement)."""
         if self.loaded_epoch < 0:
             raise CacheMiss(table)
-        if table == "_by_app_key":
-            key = self.key_hash(str(key))
-        found = getattr(self, table).get(key)
+        found = self.peek(table, key)
         if found is None:
             raise CacheMiss(table)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def check(self, merchant: Merchant) -> None:
         """:class:`StaleCredentials` unless the epoch is still the one ``merchant`` was read

@@ -104,8 +104,14 @@ class PaymanService:
     ) -> Merchant:
         """The merchant behind the bearer token and App-key; required headers checked."""
         merchants = self.merchants
+        merchants.refresh()  # one read of the credential epoch for both lookups
+        peek = merchants.peek
         return self._authenticate(
-            headers, required, token_required, merchants.by_customer, merchants.by_app_key
+            headers,
+            required,
+            token_required,
+            lambda customer_id: peek("_by_customer", customer_id),
+            lambda app_key: peek("_by_app_key", app_key),
         )
 
     def authenticate_cached(self, headers: Mapping[str, str]) -> Merchant | None:
