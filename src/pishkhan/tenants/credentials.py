@@ -7,10 +7,10 @@ the current value (:meth:`Epoch.current`) and reloads when it moved: a rotation 
 made through any process is seen by the very next request at every process, with no interval
 during which an old secret or token still works.
 
-Reading the value is one indexed single-row read on a connection kept per thread, outside any
-transaction: on SQLite an in-process read of a few microseconds; on PostgreSQL one round trip on
-an autocommit connection (the pay, PostgreSQL's hot path, checks the value inside its own
-statement instead; see ``pishkhan.providers.payman.pgpay``).
+Reading the value is one indexed single-row read outside any transaction: on SQLite on the
+thread's kept connection, an in-process read of a few microseconds; on PostgreSQL one round trip
+on one of a few autocommit connections the process keeps (the pay, PostgreSQL's hot path, checks
+the value inside its own statement instead; see ``pishkhan.providers.payman.pgpay``).
 
 The value is also a source of credential generations: a Payman client's ``generation`` is the
 value its rotation took, so generations only grow and are never given twice (the counter is kept
@@ -35,6 +35,8 @@ from pishkhan.tenants.tables import credential_epoch
 CURRENT_SQL: Final = "SELECT version FROM credential_epoch WHERE id = 1"
 _CURRENT: Final = DriverSQL(CURRENT_SQL)
 _PG_NAME: Final = b"pishkhan_credential_epoch"
+#: Connections one process keeps for reading the counter on PostgreSQL.
+PG_CONNECTIONS: Final = 4
 
 
 def bump(conn: Connection) -> int:
@@ -62,13 +64,16 @@ def read(conn: Connection) -> int:
 
 
 class Epoch:
-    """Reads the counter of one database cheaply (see the module's docstring)."""
+    """Reads the counter of one database cheaply (see the module's docstring).
+
+    PostgreSQL: at most :data:`PG_CONNECTIONS` autocommit connections per process, shared by
+    its threads (a read holds one for one round trip)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._local = threading.local()
-        self._pg: list[Any] = []
-        self._lock = threading.Lock()
+        self._idle: list[Any] = []
+        self._open = 0
+        self._cond = threading.Condition()
         self._conninfo: str | None = None
         if db.is_postgres:
             self._conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
@@ -89,28 +94,50 @@ class Epoch:
         import psycopg
         from psycopg import pq
 
-        conn = getattr(self._local, "pg", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = psycopg.connect(self._conninfo or "", autocommit=True)
-            prepared = conn.pgconn.prepare(_PG_NAME, CURRENT_SQL.encode())
-            if prepared.status != pq.ExecStatus.COMMAND_OK:
-                conn.close()
-                raise psycopg.errors.error_from_result(prepared)
-            self._local.pg = conn
-            with self._lock:
-                self._pg.append(conn)
-        result = conn.pgconn.exec_prepared(_PG_NAME, [])
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            self._local.pg = None
-            with suppress(Exception):  # a broken connection: nothing more to close
-                conn.close()
-            raise psycopg.errors.error_from_result(result)
+        conn = self._take()
+        try:
+            if conn is None:
+                conn = psycopg.connect(self._conninfo or "", autocommit=True)
+                prepared = conn.pgconn.prepare(_PG_NAME, CURRENT_SQL.encode())
+                if prepared.status != pq.ExecStatus.COMMAND_OK:
+                    raise psycopg.errors.error_from_result(prepared)
+            result = conn.pgconn.exec_prepared(_PG_NAME, [])
+            if result.status != pq.ExecStatus.TUPLES_OK:
+                raise psycopg.errors.error_from_result(result)
+        except BaseException:
+            if conn is not None:
+                with suppress(Exception):  # a broken connection: nothing more to close
+                    conn.close()
+            self._give(None)
+            raise
+        self._give(conn)
         value = result.get_value(0, 0) if result.ntuples else None
         return 0 if value is None else int(value)
 
+    def _take(self) -> Any:
+        """An idle connection, or None when the caller may open one (waits while
+        :data:`PG_CONNECTIONS` are in use)."""
+        with self._cond:
+            while not self._idle and self._open >= PG_CONNECTIONS:
+                self._cond.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._open += 1
+            return None
+
+    def _give(self, conn: Any) -> None:
+        """Return a connection taken (None: it was closed or never opened)."""
+        with self._cond:
+            if conn is None:
+                self._open -= 1
+            else:
+                self._idle.append(conn)
+            self._cond.notify()
+
     def close(self) -> None:
-        with self._lock:
-            conns, self._pg = self._pg, []
+        with self._cond:
+            conns, self._idle = self._idle, []
+            self._open -= len(conns)
         for conn in conns:
             with suppress(Exception):  # already closed or broken
                 conn.close()
