@@ -14,6 +14,7 @@ from pishkhan.core.db import metadata
 from pishkhan.core.logging import log_event
 from pishkhan.core.schema import load_all_tables
 from pishkhan.runtime import Runtime
+from pishkhan.tenants import credentials
 from pishkhan.tenants import service as tenants
 from pishkhan.tenants.tables import customers
 
@@ -111,6 +112,7 @@ def reset(
         for table in reversed(metadata.sorted_tables):
             if table.name not in KEEP_ON_RESET:
                 conn.execute(delete(table))
+        credentials.bump(conn)  # every process drops the customers it cached, at once
         runtime.audit.append(
             conn,
             actor="admin",

@@ -17,7 +17,7 @@ from pishkhan.providers.payman.tables import payman_transactions
 from pishkhan.tenants import credentials
 from pishkhan.tenants.tables import payman_clients
 
-from .conftest import Payman, get_token
+from .conftest import Payman, get_token, new_merchant
 
 MESSAGES = {
     "2002": "موسسه یافت نشد",
@@ -162,3 +162,28 @@ def test_the_app_key_is_stored_hashed(pm: Payman) -> None:
         app_key.swapcase(),
     ):
         assert calls(pm, pm.token, wrong) == [(400, APP_KEY_UNKNOWN)] * 2
+
+
+def test_a_token_of_before_a_sandbox_reset_never_passes_for_a_new_customer(
+    pm: Payman, admin: Any
+) -> None:
+    """A reset empties the customers, so a new customer may get an old one's id (SQLite reuses
+    it); under a clock frozen at the same instant its generation used to be the old one's too,
+    and the old token then spoke for the new customer (given its App-Key, which ``search``
+    answered as ``creditor_id``). Generations come from the epoch, which a reset keeps: never
+    twice."""
+    old = new_merchant(pm.runtime, slug="second")
+    old_token = get_token(pm.client, old["secrets"]["payman"])
+    frozen_at = pm.runtime.clock.now_utc().isoformat()
+    r = admin.post("/_pishkhan/v1/sandbox/reset", json={"seed_world": False})
+    assert r.status_code == 200, r.text
+    r = admin.post("/_pishkhan/v1/clock/freeze", json={"at": frozen_at})  # a reset clears it
+    assert r.status_code == 200, r.text
+    r = admin.post("/_pishkhan/v1/customers", json={"name": "another", "slug": "another"})
+    assert r.status_code in (200, 201), r.text
+    new = r.json()
+    if pm.runtime.db.is_sqlite:
+        assert new["id"] == old["id"]  # the case that matters: the token's id is in use again
+    app_key = new["secrets"]["payman"]["app_key"]
+    assert calls(pm, old_token, app_key) == [(401, TOKEN_INVALID)] * 2
+    assert authenticated(pm, get_token(pm.client, new["secrets"]["payman"]), app_key)
