@@ -85,7 +85,8 @@ def test_create_has_credentials_for_all_surfaces_and_hashes_verify(
     assert creds["pendar"]["customercode"] == "1234-987654"
     assert creds["pendar"]["public_key_pem"] == secrets["pendar"]["public_key_pem"]
     assert creds["payman"]["client_id"] == secrets["payman"]["client_id"]
-    assert creds["payman"]["app_key"] == secrets["payman"]["app_key"]
+    # The App-Key is a secret: shown in ``secrets`` only, stored hashed, never listed again.
+    assert "app_key" not in creds["payman"] and len(secrets["payman"]["app_key"]) == 32
     assert creds["payman"]["redirect_urls"] == ["https://acme.example/cb"]
     assert creds["payman"]["allowed_banks"] == ["BMJIIR"]
     assert {w["wallet"] for w in created["wallets"]} == {

@@ -14,12 +14,15 @@ from pishkhan.core.files import write_private
 from pishkhan.core.logging import log_event
 from pishkhan.core.schema import load_all_tables
 from pishkhan.runtime import Runtime
+from pishkhan.tenants import credentials
 from pishkhan.tenants import service as tenants
 from pishkhan.tenants.tables import customers
 
 log = logging.getLogger("pishkhan.bootstrap")
 DEMO_SLUG = "demo"
-KEEP_ON_RESET = frozenset({"audit_log", "alembic_version", "deployment_secrets"})
+KEEP_ON_RESET = frozenset(
+    {"audit_log", "alembic_version", "deployment_secrets", "credential_epoch"}
+)
 
 
 def demo_credentials_path(runtime: Runtime) -> Path:
@@ -105,6 +108,7 @@ def reset(
         for table in reversed(metadata.sorted_tables):
             if table.name not in KEEP_ON_RESET:
                 conn.execute(delete(table))
+        credentials.bump(conn)  # every process drops the customers it cached, at once
         runtime.audit.append(
             conn,
             actor="admin",

@@ -20,7 +20,7 @@ from pishkhan.core.clock import Clock
 from pishkhan.core.errors import Conflict, InvalidInput, NotFound
 from pishkhan.core.ids import hash_secret, new_code, new_digits, new_secret
 from pishkhan.settings import SURFACES
-from pishkhan.tenants import rsa_keys
+from pishkhan.tenants import credentials, rsa_keys
 from pishkhan.tenants.tables import (
     customers,
     jibit_credentials,
@@ -91,6 +91,7 @@ def create_customer(conn: Connection, clock: Clock, req: NewCustomer) -> dict[st
     except IntegrityError as exc:
         raise Conflict(f"a customer with slug {slug!r} already exists") from exc
 
+    generation = credentials.bump(conn)
     shown: dict[str, Any] = {}
     jibit_api_key = req.jibit_api_key or new_code(24)
     jibit_secret = req.jibit_secret_key or new_secret(24)
@@ -138,10 +139,11 @@ def create_customer(conn: Connection, clock: Clock, req: NewCustomer) -> dict[st
         customer_id=customer_id,
         client_id=client_id,
         client_secret_hash=hash_secret(client_secret),
-        app_key=app_key,
+        app_key_hash=hash_secret(app_key),
         redirect_urls=list(req.payman_redirect_urls),
         allowed_banks=[b.upper() for b in req.payman_allowed_banks],
         rotated_at=now,
+        generation=generation,
     )
     shown["payman"] = {"client_id": client_id, "client_secret": client_secret, "app_key": app_key}
 
@@ -304,7 +306,6 @@ def get_customer(conn: Connection, ref: str) -> dict[str, Any]:
             else None,
             "payman": {
                 "client_id": pym["client_id"],
-                "app_key": pym["app_key"],
                 "redirect_urls": list(pym["redirect_urls"] or []),
                 "allowed_banks": list(pym["allowed_banks"] or []),
             }
@@ -361,6 +362,14 @@ def set_status(conn: Connection, clock: Clock, ref: str, status: str) -> dict[st
         .where(customers.c.id == customer_id)
         .values(status=status, updated_at=clock.now_utc())
     )
+    epoch = credentials.bump(conn)
+    if status == "disabled":
+        # Every Payman token issued before ends now (enabling again does not revive them).
+        conn.execute(
+            update(payman_clients)
+            .where(payman_clients.c.customer_id == customer_id)
+            .values(generation=epoch)
+        )
     return get_customer(conn, str(customer_id))
 
 
@@ -379,6 +388,7 @@ def update_customer(
 ) -> dict[str, Any]:
     customer_id = resolve_customer_id(conn, ref)
     now = clock.now_utc()
+    credentials.bump(conn)
     values: dict[str, Any] = {"updated_at": now}
     if name is not None:
         if not name.strip():
@@ -436,6 +446,7 @@ def rotate_secrets(
         raise InvalidInput(f"unknown surface {surface!r}", {"surface": list(SURFACES)})
     customer_id = resolve_customer_id(conn, ref)
     now = clock.now_utc()
+    epoch = credentials.bump(conn)
     shown: dict[str, Any]
     if surface == "jibit":
         secret = new_secret(24)
@@ -480,16 +491,24 @@ def rotate_secrets(
             .values(**values)
         )
     else:
+        # The secret and the App-Key both: the App-Key is stored hashed, so a new one is the
+        # only way to show it again. Every token issued before ends (a new generation).
         client_secret = new_secret(32)
+        app_key = new_code(32)
         conn.execute(
             update(payman_clients)
             .where(payman_clients.c.customer_id == customer_id)
-            .values(client_secret_hash=hash_secret(client_secret), rotated_at=now)
+            .values(
+                client_secret_hash=hash_secret(client_secret),
+                app_key_hash=hash_secret(app_key),
+                rotated_at=now,
+                generation=epoch,
+            )
         )
         client_id = conn.execute(
             select(payman_clients.c.client_id).where(payman_clients.c.customer_id == customer_id)
         ).scalar_one()
-        shown = {"client_id": client_id, "client_secret": client_secret}
+        shown = {"client_id": client_id, "client_secret": client_secret, "app_key": app_key}
     return {"customer": get_customer(conn, str(customer_id)), "secrets": {surface: shown}}
 
 

@@ -75,10 +75,27 @@ payman_clients = Table(
     Column("customer_id", ForeignKey("customers.id"), primary_key=True),
     Column("client_id", String(64), nullable=False, unique=True),
     Column("client_secret_hash", String(80), nullable=False),
-    Column("app_key", String(64), nullable=False, unique=True),
+    # The App-Key header's value, hashed like every other secret (migration 0013; it was kept
+    # in clear before): shown once, when created or rotated.
+    Column("app_key_hash", String(80), nullable=False, unique=True),
     Column("redirect_urls", JSONType, nullable=False),
     Column("allowed_banks", JSONType, nullable=False),
     Column("rotated_at", DateTime(timezone=True), nullable=False),
+    # The credential generation every access token carries: the value of
+    # ``credential_epoch`` taken when the client was created, its secrets rotated or its customer
+    # disabled (so it only grows, and is never given twice, not even after a sandbox reset).
+    Column("generation", BigInteger, nullable=False),
+)
+
+# One row (id 1): a counter every change of a customer's credentials or status increments in the
+# same transaction (``pishkhan.tenants.credentials``). Processes compare it with the value they
+# loaded their credential caches at, so a rotation or a disable reaches every process at once.
+# Kept on a sandbox reset: it never goes back.
+credential_epoch = Table(
+    "credential_epoch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )
 
 wallets = Table(

@@ -171,6 +171,23 @@ def test_rotation_revokes_tokens(
     err(client.get(CARD, headers=auth), 403, "forbidden")
 
 
+def test_rotation_under_a_frozen_clock_revokes_tokens(
+    client: Any, customer: Customer, runtime: Runtime
+) -> None:
+    """The credential version was the rotation time: with the sandbox clock frozen, every
+    rotation had the creation's, and tokens issued before a rotation kept working."""
+    sandbox_ops.freeze(runtime, "2025-06-03T08:30:00+00:00")
+    with runtime.db.write() as conn:
+        new = tenants.rotate_secrets(conn, runtime.clock, customer.slug, "jibit")["secrets"]
+    pair = client.post(GEN, json=new["jibit"]).json()
+    auth = {"Authorization": f"Bearer {pair['accessToken']}"}
+    assert client.get(CARD, headers=auth).status_code == 200
+    with runtime.db.write() as conn:
+        tenants.rotate_secrets(conn, runtime.clock, customer.slug, "jibit")
+    err(client.get(CARD, headers=auth), 403, "forbidden")
+    err(client.post(REF, json=pair), 401, "refreshToken.not_valid")
+
+
 def test_ip_allowlist(client: Any, runtime: Runtime, world: None) -> None:
     # the test client connects from "testclient"; 127.0.0.1 is not it
     allowed = create_customer(

@@ -120,7 +120,7 @@ def test_search_permission_filter_before_paging(pm: Payman) -> None:
                 "status": "INITIALIZING",
                 "creditor_title": "فروشگاه نمونه",
                 "trace_id": bill_body["trace_id"],
-                "creditor_id": pm.creds["app_key"],
+                "creditor_id": pm.creds["client_id"],
                 "permission_ids": [2],
                 "registration_date": NOW_MS,
                 "contract": CONTRACT,

@@ -12,7 +12,6 @@ transaction, which checks the harness itself.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,9 +23,9 @@ from sqlalchemy import select
 from pishkhan.control import sandbox_ops
 from pishkhan.providers.payman import ledger, payments
 from pishkhan.providers.payman.errors import PaymanError
-from pishkhan.providers.payman.merchants import REFRESH_SECONDS
 from pishkhan.providers.payman.service import PaymanService
 from pishkhan.providers.payman.tables import payman_mandates, payman_transactions
+from pishkhan.tenants import credentials
 from pishkhan.tenants.tables import payman_clients
 from pishkhan.world.tables import world_deposits
 
@@ -291,9 +290,9 @@ def test_a_merchant_no_longer_allowed_the_bank(pm: Payman, pair: Callable[..., P
     with pm.runtime.db.write() as conn:
         conn.execute(
             payman_clients.update()
-            .where(payman_clients.c.app_key == pm.creds["app_key"])
+            .where(payman_clients.c.customer_id == p.merchant.customer_id)
             .values(allowed_banks=["MELIIR"])
         )
-    time.sleep(REFRESH_SECONDS + 0.2)  # every merchant cache reloads within REFRESH_SECONDS
+        credentials.bump(conn)  # what every change through tenants does: caches reload
     p.merchant = p.svc.authenticate(_lower(pm.headers()))
     assert p.pay_both(deferred=True)[1]["code"] == "2205"

@@ -87,7 +87,7 @@ def test_a_pay_reads_a_few_blocks_however_many_transactions_came_before(pm: Paym
                 """One pay as the server sends it; the blocks its plan read."""
                 params = pgpay.pay_params(
                     payman_id, trace, 1000, "plan", None, now, payments._reference(now),
-                    int(now.timestamp()),
+                    int(now.timestamp()), 1,  # the credential epoch of a new database
                 )  # fmt: skip
                 result = session.pgconn.exec_params(
                     b"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params

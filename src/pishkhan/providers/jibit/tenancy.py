@@ -8,11 +8,11 @@ effect everywhere within that interval without a database read per request.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -53,10 +53,11 @@ class CustomerInfo:
         return self.rules.rule(service, default_price)
 
 
-def credential_version(rotated_at: datetime) -> int:
-    if rotated_at.tzinfo is None:
-        rotated_at = rotated_at.replace(tzinfo=UTC)
-    return int(rotated_at.timestamp() * 1000)
+def credential_version(secret_hash: str) -> int:
+    """The version tokens carry (``cv``): 48 bits of a digest of the stored secret hash, so every
+    rotation changes it (a new random secret). It was the rotation time in milliseconds, which
+    two rotations in one instant (a frozen sandbox clock) shared, leaving older tokens valid."""
+    return int(hashlib.sha256(secret_hash.encode("utf-8")).hexdigest()[:12], 16)
 
 
 def _networks(raw: Any) -> tuple[IPNetwork, ...]:
@@ -77,7 +78,6 @@ def _load(conn: Connection, where: Any) -> CustomerInfo | None:
             customers.c.allowed_ips,
             jibit_credentials.c.api_key,
             jibit_credentials.c.secret_hash,
-            jibit_credentials.c.rotated_at,
         )
         .select_from(customers.join(jibit_credentials))
         .where(where)
@@ -91,7 +91,7 @@ def _load(conn: Connection, where: Any) -> CustomerInfo | None:
         secret_hash=row.secret_hash,
         active=row.status == "active",
         networks=_networks(row.allowed_ips),
-        credential_version=credential_version(row.rotated_at),
+        credential_version=credential_version(row.secret_hash),
         rules=rules,
     )
 

@@ -2,8 +2,8 @@
 
 An access token is valid 24 hours, a refresh token 48 hours (the document). Both carry the
 customer id (``sub``), the pair id (``pid``, shared by the two tokens of one pair, which is what
-``/v1/tokens/refresh`` checks), the credential version (``cv``: the time the customer's Jibit
-secret was last rotated, so rotating it revokes every token issued before) and ``iat``/``exp``
+``/v1/tokens/refresh`` checks), the credential version (``cv``: a digest of the customer's
+stored Jibit secret, so rotating it revokes every token issued before) and ``iat``/``exp``
 in seconds of the sandbox clock (so advancing the clock expires tokens). Clients that decode the
 token as a JWT and read ``exp`` work unchanged.
 """

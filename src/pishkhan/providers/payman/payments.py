@@ -35,7 +35,7 @@ from pishkhan.world.tables import world_deposits
 from . import ledger, limits, pgpay, sandbox
 from .errors import PaymanError, invalid
 from .mandates import mask_card, mask_deposit
-from .merchants import Merchant
+from .merchants import Merchant, StaleCredentials
 from .schemas import as_utc, epoch_ms, get_amount, get_instant, get_str
 from .service import PaymanService
 from .tables import payman_forced_outcomes, payman_mandates, payman_transactions
@@ -485,7 +485,7 @@ async def pay_async(svc: PaymanService, merchant: Merchant, body: dict[str, Any]
     now = rt.clock.now_utc()
     req = parse_pay(body, now)
     if req.pay_id or req.commission or sandbox.forced_outcomes_exist(rt.state):
-        return await run_in_threadpool(pay, svc, merchant, body)
+        return await run_in_threadpool(_checked_pay, svc, merchant, body)
     now_teh = now.astimezone(TEHRAN)
     today = now_teh.date()
     customer_id = merchant.customer_id
@@ -500,6 +500,7 @@ async def pay_async(svc: PaymanService, merchant: Merchant, body: dict[str, Any]
             now,
             _reference(now),
             int(now.timestamp()),
+            merchant.epoch,
         ),
     )
     if code == "OK":
@@ -515,11 +516,20 @@ async def pay_async(svc: PaymanService, merchant: Merchant, body: dict[str, Any]
             },
             now_ms,
         )
+    if code == pgpay.STALE:
+        raise StaleCredentials(customer_id)
     if code == "DEFER":
-        return await run_in_threadpool(pay, svc, merchant, body)
+        return await run_in_threadpool(_checked_pay, svc, merchant, body)
     if code == "003":  # recorded as BALANCE_FAILED under the trace id
         raise RecordedFailure(PaymanError(code))
     raise PaymanError(code, reference=_PG_REFERENCES.get(code))
+
+
+def _checked_pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    """:func:`pay` for a merchant taken from the cache unchecked (:meth:`PaymanService.
+    authenticate_cached`): :class:`StaleCredentials` when the credential epoch moved since."""
+    svc.merchants.check(merchant)
+    return pay(svc, merchant, body)
 
 
 def pay_json(values: dict[str, Any], now_ms: int) -> dict[str, Any]:

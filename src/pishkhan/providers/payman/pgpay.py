@@ -28,11 +28,16 @@ from psycopg import AsyncConnection, pq
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from pishkhan.tenants.credentials import CURRENT_SQL
+
 #: Connections one process may open for pays (more concurrent pays wait for one).
 MAX_CONNECTIONS: Final = 32
 #: Prepared statements kept per connection (one per merchant, day and deferred-bank set).
 MAX_PREPARED: Final = 64
 RAISED_PREFIX: Final = "payman:"
+#: What :meth:`PgPayer.pay` answers when the credential epoch moved since the merchant was read
+#: (the statement's gate let nothing run): the caller authenticates again.
+STALE: Final = "STALE"
 _RAISE_SQLSTATE: Final = b"P0001"
 
 
@@ -63,7 +68,13 @@ def pay_sql(
 
     What is the same for every pay of the merchant that day is written into the statement as
     literals (integers, a date, plain codes checked here), so a call sends only the pay's own
-    eight values (:func:`pay_params`); each distinct text is prepared once per connection.
+    eight values and the credential epoch the merchant was read at (:func:`pay_params`); each
+    distinct text is prepared once per connection.
+
+    The ``WHERE`` is a gate evaluated once, before the function runs (its condition names no
+    column of the function's row): when the credential epoch is no longer the one the caller
+    authenticated at (a rotation or a disable committed since, through any process), the
+    statement answers no row and changes nothing.
     """
     if not month.replace("-", "").isdigit():
         raise ValueError(f"not a month key: {month!r}")
@@ -73,6 +84,7 @@ def pay_sql(
         f"$5::timestamptz, $6::timestamptz, '{today.isoformat()}'::date, '{month}'::text, "
         f"$7::text, $8::bigint, {int(batch_base)}::bigint, {_text_array(banks)}, "
         f"{_text_array(settlement)}, {_text_array(payment_banks)}, {_text_array(defer_banks)})"
+        f" WHERE $9::bigint = ({CURRENT_SQL})"
     ).encode()
 
 
@@ -85,6 +97,7 @@ def pay_params(
     now: datetime,
     reference_id: str,
     epoch_seconds: int,
+    credential_epoch: int,
 ) -> list[bytes | None]:
     """The parameters of :func:`pay_sql` as text (aware datetimes in ISO 8601)."""
     return [
@@ -96,6 +109,7 @@ def pay_params(
         now.isoformat().encode(),
         reference_id.encode(),
         str(epoch_seconds).encode(),
+        str(credential_epoch).encode(),
     ]
 
 
@@ -144,8 +158,9 @@ class PgPayer:
         """``(code, reference_id, batch_id)`` of one ``payman_pay`` call (:func:`pay_sql`).
 
         A refusal raised by the function (``payman:2049`` when a concurrent pay claimed the
-        trace id first) comes back as its code, everything rolled back; other database errors
-        raise psycopg's exception.
+        trace id first) comes back as its code, everything rolled back; :data:`STALE` when the
+        statement's credential gate answered no row; other database errors raise psycopg's
+        exception.
         """
         loop = asyncio.get_running_loop()
         slots = self._slots
@@ -175,6 +190,8 @@ class PgPayer:
                 None if reference is None else reference.decode(),
                 None if batch is None else int(batch),
             )
+        if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples == 0:
+            return STALE, None, None
         if result.error_field(pq.DiagnosticField.SQLSTATE) == _RAISE_SQLSTATE:
             message = (result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"").decode()
             if message.startswith(RAISED_PREFIX):

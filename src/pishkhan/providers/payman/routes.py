@@ -22,6 +22,7 @@ from . import consent, payments, reports
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
+from .merchants import StaleCredentials
 from .openapi_spec import OPS, PAGE_OPS
 from .schemas import form_to_object, parse_body
 from .service import CLIENT_HEADERS, REPORT_HEADERS, PaymanService
@@ -180,7 +181,21 @@ def build(runtime: Runtime) -> list[BaseRoute]:
                 if merchant is None:
                     merchant = await run_in_threadpool(svc.authenticate, headers)
                 body = parse_body(raw, headers.get("content-type", ""), required=True)
-                result = await payments.pay_async(svc, merchant, body)
+                try:
+                    result = await payments.pay_async(svc, merchant, body)
+                except StaleCredentials:
+                    # A credential changed since the cache was loaded (the pay's statement
+                    # checks): authenticate against the database as it is now, and pay once
+                    # more; a second change within the pay takes the threadpool's way.
+                    merchant = await run_in_threadpool(svc.authenticate, headers)
+                    try:
+                        result = await payments.pay_async(svc, merchant, body)
+                    except StaleCredentials:
+
+                        def again() -> dict[str, Any]:
+                            return payments.pay(svc, svc.authenticate(headers), body)
+
+                        result = await run_in_threadpool(again)
             else:
 
                 def work() -> dict[str, Any]:

@@ -104,8 +104,14 @@ class PaymanService:
     ) -> Merchant:
         """The merchant behind the bearer token and App-key; required headers checked."""
         merchants = self.merchants
+        merchants.refresh()  # one read of the credential epoch for both lookups
+        peek = merchants.peek
         return self._authenticate(
-            headers, required, token_required, merchants.by_customer, merchants.by_app_key
+            headers,
+            required,
+            token_required,
+            lambda customer_id: peek("_by_customer", customer_id),
+            lambda app_key: peek("_by_app_key", app_key),
         )
 
     def authenticate_cached(self, headers: Mapping[str, str]) -> Merchant | None:
@@ -148,7 +154,7 @@ class PaymanService:
         if not app_key:
             raise PaymanError("2068", reference="App-Key")
         by_key = by_app_key(app_key)
-        if by_key is None:
+        if by_key is None or not verify_secret(app_key, by_key.app_key_hash):
             raise PaymanError("2002", reference="App-Key")
         if merchant is not None and by_key.customer_id != merchant.customer_id:
             raise PaymanError("2053", reference="App-Key")
@@ -685,7 +691,9 @@ class PaymanService:
                     "status": row["status"],
                     "creditor_title": merchant.name,
                     "trace_id": row["trace_id"],
-                    "creditor_id": merchant.app_key,
+                    # The document's sample gives the institution's id (its App-Key there,
+                    # equal to its client_id); the App-Key is a secret stored hashed here.
+                    "creditor_id": merchant.client_id,
                     "permission_ids": list(row["permission_ids"]),
                     "registration_date": epoch_ms(row["created_at"]),
                     "contract": mandates.contract_json(row),
