@@ -19,7 +19,8 @@ from pishkhan import __version__
 from pishkhan.control import customers as control_customers
 from pishkhan.control import sandbox as control_sandbox
 from pishkhan.control.auth import AdminAuth
-from pishkhan.control.http import ApiError, json_response
+from pishkhan.control.http import ApiError, api_error_from, json_response
+from pishkhan.core.errors import PishkhanError
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.settings import Settings
 from pishkhan.web.metrics import Metrics
@@ -134,7 +135,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         assert isinstance(exc, ApiError)
         return exc.response()
 
-    control_app = Starlette(routes=control, exception_handlers={ApiError: api_error_handler})
+    async def pishkhan_error_handler(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PishkhanError)
+        return api_error_from(exc).response()
+
+    control_app = Starlette(
+        routes=control,
+        exception_handlers={ApiError: api_error_handler, PishkhanError: pishkhan_error_handler},
+    )
     control_app.state.runtime = runtime
     routes: list[BaseRoute] = [
         Route("/_pishkhan/health", health, methods=["GET"]),

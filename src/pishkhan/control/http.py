@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pishkhan.core.clock import ClockUnavailable
 from pishkhan.core.errors import Conflict, InvalidInput, NotFound, PishkhanError
 
 M = TypeVar("M", bound=BaseModel)
@@ -54,6 +55,8 @@ def api_error_from(exc: PishkhanError) -> ApiError:
         return ApiError(409, "conflict", str(exc))
     if isinstance(exc, InvalidInput):
         return ApiError(400, "invalid_input", str(exc), exc.errors or None)
+    if isinstance(exc, ClockUnavailable):
+        return ApiError(503, "clock_unavailable", str(exc))
     return ApiError(400, "error", str(exc))
 
 

@@ -117,6 +117,8 @@ def reset(
             action="sandbox.reset",
             subject="sandbox",
             data={"seed_world": seed_world, "people": people, "seed": seed},
+            # A reset also repairs an unusable sandbox clock: it must not need to read one.
+            at=runtime.clock.now_utc_or_real(),
         )
     runtime.state.invalidate()
     for hook in runtime.reset_hooks:
