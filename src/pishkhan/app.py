@@ -52,10 +52,17 @@ def _control_routes() -> list[BaseRoute]:
     return routes
 
 
-def _surface_routes(runtime: Runtime) -> tuple[list[BaseRoute], dict[str, Any]]:
+#: The control plane's last-resort 500, in its ``{"error": {...}}`` envelope.
+CONTROL_SERVER_ERROR = b'{"error":{"code":"server_error","message":"internal error"}}'
+
+
+def _surface_routes(
+    runtime: Runtime, server_errors: dict[str, bytes]
+) -> tuple[list[BaseRoute], dict[str, Any]]:
     """Each enabled surface's ``pishkhan.providers.<name>.routes.build(runtime)``.
 
-    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)``.
+    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)``, and
+    ``SERVER_ERROR``, the body of its last-resort 500 (put in ``server_errors``).
     """
     routes: list[BaseRoute] = []
     docs: dict[str, Any] = {}
@@ -70,6 +77,8 @@ def _surface_routes(runtime: Runtime) -> tuple[list[BaseRoute], dict[str, Any]]:
         routes.extend(module.build(runtime))
         if hasattr(module, "openapi"):
             docs[surface] = module.openapi
+        if hasattr(module, "SERVER_ERROR"):
+            server_errors[surface] = module.SERVER_ERROR
     return routes, docs
 
 
@@ -94,7 +103,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = runtime.settings
     metrics = Metrics()
     control = _control_routes()
-    surface_routes, surface_docs = _surface_routes(runtime)
+    server_errors = {"control": CONTROL_SERVER_ERROR}
+    surface_routes, surface_docs = _surface_routes(runtime, server_errors)
     control_doc = control_openapi(control)
 
     async def health(request: Request) -> Response:
@@ -139,9 +149,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         assert isinstance(exc, PishkhanError)
         return api_error_from(exc).response()
 
+    async def server_error_handler(_request: Request, _exc: Exception) -> Response:
+        # The control app's own last resort (its ServerErrorMiddleware would answer text/plain);
+        # the exception still reaches the request middleware, which logs it.
+        return Response(CONTROL_SERVER_ERROR, 500, media_type="application/json")
+
     control_app = Starlette(
         routes=control,
-        exception_handlers={ApiError: api_error_handler, PishkhanError: pishkhan_error_handler},
+        exception_handlers={
+            ApiError: api_error_handler,
+            PishkhanError: pishkhan_error_handler,
+            Exception: server_error_handler,
+        },
     )
     control_app.state.runtime = runtime
     routes: list[BaseRoute] = [
@@ -163,5 +182,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     app.state.metrics = metrics
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        access_log=settings.access_log,
+        server_errors=server_errors,
+    )
     return app

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from pishkhan.control.http import ApiError, api_error_from, json_response, read_model
+from pishkhan.control.http import ApiError, api_error_from, json_response, query_int, read_model
 from pishkhan.core.errors import PishkhanError
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.web.openapi import ApiRoute, Op
@@ -72,11 +72,10 @@ def _audit(runtime: Runtime, conn: Any, action: str, subject: str, data: dict[st
 async def list_records(request: Request) -> Response:
     kind = _kind(request)
     params = dict(request.query_params)
-    try:
-        limit = int(params.pop("limit", "100"))
-        offset = int(params.pop("offset", "0"))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_input", "limit and offset must be integers") from exc
+    params.pop("limit", None)
+    params.pop("offset", None)
+    limit = query_int(request, "limit", 100)
+    offset = query_int(request, "offset", 0)
 
     def work(runtime: Runtime) -> Any:
         with runtime.db.read() as conn:
