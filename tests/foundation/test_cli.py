@@ -255,3 +255,22 @@ def test_clear_and_reset_recover_a_stored_bad_clock(
     assert code == 0 and json.loads(out)["mode"] == "real"
     with db.engine.connect() as conn:
         assert conn.execute(select(sandbox_state)).all() == []
+
+
+def test_numbers_that_do_not_fit_are_one_line_errors(cli: Any, db: Any) -> None:
+    cli("sandbox", "reset", "--no-world")
+    with db.engine.connect() as conn:
+        entries = conn.execute(select(audit_log)).all()
+    for args, needle in (
+        (("payman", "force", "FAILED", "--count", str(2**31)), "count: Input should be less"),
+        (("pendar", "payment", "add", "demo", "p1", str(10**16)), "amount: Input should be less"),
+        (("sandbox", "reset", "--no-world", "--seed", str(2**63)), "seed must fit 64 bits"),
+        (("sandbox", "reset", "--people", str(10**12)), "people must be 0..1000000"),
+        (("world", "seed", "--people", "1", "--seed", str(2**64)), "seed must fit 64 bits"),
+        (("world", "list", "card", "--offset", str(2**63)), "offset must be between 0 and"),
+    ):
+        code, out, err = cli(*args)
+        assert code == 2 and out == "", (args, out)
+        _one_line_error(err, needle)
+    with db.engine.connect() as conn:
+        assert conn.execute(select(audit_log)).all() == entries  # nothing happened

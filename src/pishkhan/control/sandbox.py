@@ -20,6 +20,7 @@ from pishkhan.core.ints import INT64_SCHEMA
 from pishkhan.core.tables import audit_log
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.web.openapi import ApiRoute, Op
+from pishkhan.world.generator import MAX_PEOPLE
 
 
 class _Body(BaseModel):
@@ -28,7 +29,7 @@ class _Body(BaseModel):
 
 class ResetBody(_Body):
     seed_world: bool = True
-    people: int | None = Field(default=None, ge=0, le=1_000_000)
+    people: int | None = Field(default=None, ge=0, le=MAX_PEOPLE)
     seed: int = 1
 
 

@@ -25,7 +25,7 @@ from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.web.openapi import ApiRoute, Op
 from pishkhan.world import fixtures as world_fixtures
 from pishkhan.world import service
-from pishkhan.world.generator import DEFAULT_PEOPLE, seed_world
+from pishkhan.world.generator import DEFAULT_PEOPLE, MAX_PEOPLE, seed_world
 
 _T = ("world",)
 _KIND_SCHEMA = {"type": "string", "enum": list(service.KIND_NAMES)}
@@ -35,7 +35,7 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 class SeedBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    people: int = Field(default=DEFAULT_PEOPLE, ge=0, le=1_000_000)
+    people: int = Field(default=DEFAULT_PEOPLE, ge=0, le=MAX_PEOPLE)
     seed: int = 1
 
 

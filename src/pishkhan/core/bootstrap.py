@@ -106,6 +106,12 @@ def reset(
     runtime: Runtime, *, seed_world: bool = True, people: int | None = None, seed: int = 1
 ) -> dict[str, Any]:
     """Empty every table but the audit log, then recreate the demo customer (and the world)."""
+    try:  # refused before anything is emptied (both are recorded in the audit log)
+        from pishkhan.world.generator import check_seed_args
+    except ImportError:  # the world package is optional
+        pass
+    else:
+        check_seed_args(people or 0, seed)
     load_all_tables()
     with runtime.db.write() as conn:
         for table in reversed(metadata.sorted_tables):
