@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from pishkhan.core.tables import audit_log
 from pishkhan.providers.payman.tables import payman_forced_outcomes
@@ -97,3 +97,24 @@ def test_bodies_with_integers_beyond_64_bits(admin: Any, runtime: Runtime) -> No
         assert conn.execute(select(wallets.c.wallet, wallets.c.balance)).all() == balances
         assert conn.execute(select(customers.c.slug)).scalars().all() == ["acme"]
         assert conn.execute(select(func.count()).select_from(payman_forced_outcomes)).scalar() == 0
+
+
+def test_top_ups_stop_at_the_wallet_bound(admin: Any, runtime: Runtime) -> None:
+    """Top-ups of at most 10**15 rials each add up; a wallet stops at 10**18 rials, long before
+    its 64-bit column would overflow (a PostgreSQL error, an SQLite float)."""
+    admin.post(f"{V1}/customers", json={"name": "Acme", "slug": "acme"})
+    with runtime.db.write() as conn:
+        conn.execute(
+            update(wallets).where(wallets.c.wallet == "jibit.PRF").values(balance=10**18 - 10)
+        )
+    r = admin.post(f"{V1}/customers/acme/topup", json={"wallet": "jibit.PRF", "amount": 11})
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": {
+            "code": "invalid_input",
+            "message": "the top-up would take the wallet beyond 1000000000000000000 rials",
+            "details": {"amount": 11},
+        }
+    }
+    r = admin.post(f"{V1}/customers/acme/topup", json={"wallet": "jibit.PRF", "amount": 10})
+    assert r.status_code == 200 and r.json()["balance"] == 10**18
