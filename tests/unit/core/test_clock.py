@@ -115,5 +115,5 @@ def test_the_clock_shows_only_instants_in_its_range() -> None:
         {"offset_seconds": "x"},
         {"offset_seconds": "NaN"},
     ):
-        with pytest.raises(ClockUnavailable, match="unreadable|offset"):
+        with pytest.raises(ClockUnavailable, match=r"unreadable|offset"):
             ClockState.from_json(stored)
