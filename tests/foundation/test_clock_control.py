@@ -176,11 +176,10 @@ def test_out_of_range_settings_are_refused_and_nothing_is_stored(
         {"frozen_at": "0001-01-01T00:00:00+00:00", "offset_seconds": 0},
         {"frozen_at": "not a date", "offset_seconds": 0},
         {"frozen_at": None, "offset_seconds": "Infinity"},
+        5,  # not an object at all
     ],
 )
-def test_clear_recovers_a_stored_bad_value_across_a_restart(
-    settings: Settings, bad: dict[str, Any]
-) -> None:
+def test_clear_recovers_a_stored_bad_value_across_a_restart(settings: Settings, bad: Any) -> None:
     from starlette.testclient import TestClient
 
     from pishkhan.app import create_app

@@ -77,6 +77,8 @@ class ClockState:
         if not data:
             return cls()
         try:
+            if not set(data) <= {"frozen_at", "offset_seconds"}:
+                raise ValueError("unknown keys")
             frozen = data.get("frozen_at")
             state = cls(
                 frozen_at=datetime.fromisoformat(frozen).astimezone(UTC) if frozen else None,
