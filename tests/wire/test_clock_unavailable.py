@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, insert
 
 from pishkhan.core.shared_state import CLOCK_KEY
@@ -108,3 +109,18 @@ def test_every_surface_answers_its_server_error_and_recovers(client: Any, runtim
     for name, call in calls.items():
         r = call()
         assert r.status_code == 200, (name, r.text)
+
+
+def test_an_unexpected_control_plane_failure_is_its_json_500(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pishkhan.control import sandbox_ops
+
+    def boom(_runtime: Runtime) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sandbox_ops, "verify_audit", boom)
+    r = client.get("/_pishkhan/v1/audit/verify", headers=ADMIN)
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"error": {"code": "server_error", "message": "internal error"}}
