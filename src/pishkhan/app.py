@@ -20,7 +20,8 @@ from pishkhan.control import customers as control_customers
 from pishkhan.control import demo as control_demo
 from pishkhan.control import sandbox as control_sandbox
 from pishkhan.control.auth import AdminAuth
-from pishkhan.control.http import ApiError, body_refusal, json_response
+from pishkhan.control.http import ApiError, api_error_from, body_refusal, json_response
+from pishkhan.core.errors import PishkhanError
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.settings import Settings
 from pishkhan.web.limits import BodyLimits, Refusal
@@ -57,13 +58,18 @@ def _control_routes() -> list[BaseRoute]:
     return routes
 
 
+#: The control plane's last-resort 500, in its ``{"error": {...}}`` envelope.
+CONTROL_SERVER_ERROR = b'{"error":{"code":"server_error","message":"internal error"}}'
+
+
 def _surface_routes(
-    runtime: Runtime,
+    runtime: Runtime, server_errors: dict[str, bytes]
 ) -> tuple[list[BaseRoute], dict[str, Any], dict[str, Refusal]]:
     """Each enabled surface's ``pishkhan.providers.<name>.routes.build(runtime)``.
 
-    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)`` and
-    ``body_refusal`` (its answer to a body too large or too slow: ``pishkhan.web.limits``).
+    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)``,
+    ``body_refusal`` (its answer to a body too large or too slow: ``pishkhan.web.limits``) and
+    ``SERVER_ERROR``, the body of its last-resort 500 (put in ``server_errors``).
     """
     routes: list[BaseRoute] = []
     docs: dict[str, Any] = {}
@@ -81,6 +87,8 @@ def _surface_routes(
             docs[surface] = module.openapi
         if hasattr(module, "body_refusal"):
             refusals[surface] = module.body_refusal
+        if hasattr(module, "SERVER_ERROR"):
+            server_errors[surface] = module.SERVER_ERROR
     return routes, docs, refusals
 
 
@@ -107,7 +115,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = runtime.settings
     metrics = Metrics()
     control = _control_routes()
-    surface_routes, surface_docs, refusals = _surface_routes(runtime)
+    server_errors = {"control": CONTROL_SERVER_ERROR}
+    surface_routes, surface_docs, refusals = _surface_routes(runtime, server_errors)
     control_doc = control_openapi(control)
 
     async def health(request: Request) -> Response:
@@ -148,7 +157,23 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         assert isinstance(exc, ApiError)
         return exc.response()
 
-    control_app = Starlette(routes=control, exception_handlers={ApiError: api_error_handler})
+    async def pishkhan_error_handler(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PishkhanError)
+        return api_error_from(exc).response()
+
+    async def server_error_handler(_request: Request, _exc: Exception) -> Response:
+        # The control app's own last resort (its ServerErrorMiddleware would answer text/plain);
+        # the exception still reaches the request middleware, which logs it.
+        return Response(CONTROL_SERVER_ERROR, 500, media_type="application/json")
+
+    control_app = Starlette(
+        routes=control,
+        exception_handlers={
+            ApiError: api_error_handler,
+            PishkhanError: pishkhan_error_handler,
+            Exception: server_error_handler,
+        },
+    )
     control_app.state.runtime = runtime
     routes: list[BaseRoute] = [
         Route("/_pishkhan/health", health, methods=["GET"]),
@@ -182,5 +207,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         metrics=metrics,
         access_log=settings.access_log,
         body_limits=body_limits,
+        server_errors=server_errors,
     )
     return app

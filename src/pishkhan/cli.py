@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pishkhan: {SERVER_EXTRAS_HINT} (missing module {exc.name!r})", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
+    from pydantic import ValidationError
+
     from pishkhan.commands.context import CommandError
     from pishkhan.core.errors import NotFound, PishkhanError
     from pishkhan.settings import SettingsError
@@ -65,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PishkhanError as exc:
         details = getattr(exc, "errors", None)
         print(f"pishkhan: {exc}" + (f" {details}" if details else ""), file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a value the control plane's models refuse
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"pishkhan: invalid input: {problems}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

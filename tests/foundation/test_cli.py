@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from pishkhan.cli import main
 from pishkhan.core.ids import verify_secret
-from pishkhan.core.tables import audit_log
+from pishkhan.core.tables import audit_log, sandbox_state
 from pishkhan.tenants.tables import jibit_credentials
 
 Capsys = pytest.CaptureFixture[str]
@@ -214,3 +215,69 @@ def test_config_masks_secrets(cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_pat
     }
     code, out, _ = cli("config")
     assert code == 0 and "hunter2" not in out and "effective_database_url" in out
+
+
+def test_clock_out_of_range_is_a_one_line_error(cli: Any, db: Any) -> None:
+    message = "the sandbox clock must stay within 1970-01-01T00:00:00Z .. 9000-01-01T00:00:00Z"
+    for args in (
+        ("clock", "offset", "9007199254740992"),
+        ("clock", "offset", "-9007199254740992"),
+        ("clock", "advance", "1e300"),
+        ("clock", "freeze", "9999-01-01T00:00:00Z"),
+    ):
+        code, out, err = cli(*args)
+        assert code == 2 and out == "", args
+        _one_line_error(err, message)
+    for args in (("clock", "offset", "nan"), ("clock", "advance", "inf")):
+        code, out, err = cli(*args)
+        assert code == 2 and out == "", args
+        _one_line_error(err, "seconds must be a finite number")
+    code, out, err = cli("clock", "freeze", "0001-01-01T00:00:00")
+    assert code == 2
+    _one_line_error(err, "not an ISO-8601 instant")
+    with db.engine.connect() as conn:
+        assert conn.execute(select(sandbox_state)).all() == []
+        assert conn.execute(select(audit_log)).all() == []
+
+
+@pytest.mark.parametrize("repair", [("clock", "clear"), ("sandbox", "reset", "--no-world")])
+def test_clear_and_reset_recover_a_stored_bad_clock(
+    cli: Any, db: Any, repair: tuple[str, ...]
+) -> None:
+    cli("db", "upgrade")
+    with db.engine.begin() as conn:
+        conn.execute(
+            sandbox_state.insert().values(
+                key="clock",
+                value={"frozen_at": None, "offset_seconds": 9007199254740992.0},
+                updated_at=datetime.now(UTC),
+            )
+        )
+    code, out, err = cli("clock", "show")
+    assert code == 2 and out == ""
+    _one_line_error(err, "the sandbox clock is unusable", "pishkhan clock clear")
+    code, out, err = cli(*repair)
+    assert code == 0, err
+    code, out, err = cli("clock", "show", "--json")
+    assert code == 0 and json.loads(out)["mode"] == "real"
+    with db.engine.connect() as conn:
+        assert conn.execute(select(sandbox_state)).all() == []
+
+
+def test_numbers_that_do_not_fit_are_one_line_errors(cli: Any, db: Any) -> None:
+    cli("sandbox", "reset", "--no-world")
+    with db.engine.connect() as conn:
+        entries = conn.execute(select(audit_log)).all()
+    for args, needle in (
+        (("payman", "force", "FAILED", "--count", str(2**31)), "count: Input should be less"),
+        (("pendar", "payment", "add", "demo", "p1", str(10**16)), "amount: Input should be less"),
+        (("sandbox", "reset", "--no-world", "--seed", str(2**63)), "seed must fit 64 bits"),
+        (("sandbox", "reset", "--people", str(10**12)), "people must be 0..1000000"),
+        (("world", "seed", "--people", "1", "--seed", str(2**64)), "seed must fit 64 bits"),
+        (("world", "list", "card", "--offset", str(2**63)), "offset must be between 0 and"),
+    ):
+        code, out, err = cli(*args)
+        assert code == 2 and out == "", (args, out)
+        _one_line_error(err, needle)
+    with db.engine.connect() as conn:
+        assert conn.execute(select(audit_log)).all() == entries  # nothing happened

@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from pishkhan.control.http import ApiError, api_error_from, json_response, read_model
+from pishkhan.control.http import ApiError, api_error_from, json_response, query_int, read_model
 from pishkhan.core.errors import PishkhanError
+from pishkhan.core.ints import INT64_SCHEMA
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.tenants import service as tenants
 from pishkhan.web.openapi import ApiRoute, Op
@@ -293,10 +294,7 @@ async def usage(request: Request) -> Response:
     day_to = _parse_day(q.get("to"), "to")
     surface = q.get("surface") or None
     group = q.get("group", "true").lower() not in ("0", "false", "no")
-    try:
-        limit = max(1, min(int(q.get("limit", "1000")), 10000))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_input", "limit must be an integer") from exc
+    limit = max(1, min(query_int(request, "limit", 1000), 10000))
 
     def work(runtime: Runtime) -> Any:
         with runtime.db.read() as conn:
@@ -430,7 +428,7 @@ routes: list[BaseRoute] = [
                 ("to", {"type": "string", "format": "date"}, False, "last Tehran day"),
                 ("surface", {"type": "string"}, False, "one surface"),
                 ("group", {"type": "boolean"}, False, "aggregate (default true)"),
-                ("limit", {"type": "integer"}, False, "raw events: at most this many"),
+                ("limit", INT64_SCHEMA, False, "raw events: at most this many"),
             ],
             responses=_OK,
             tags=_T,

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pishkhan.core.clock import ClockUnavailable
 from pishkhan.core.errors import Conflict, InvalidInput, NotFound, PishkhanError
+from pishkhan.core.ints import INT64_MAX, INT64_MIN, ints_beyond_int64, parse_int
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,6 +63,8 @@ def api_error_from(exc: PishkhanError) -> ApiError:
         return ApiError(409, "conflict", str(exc))
     if isinstance(exc, InvalidInput):
         return ApiError(400, "invalid_input", str(exc), exc.errors or None)
+    if isinstance(exc, ClockUnavailable):
+        return ApiError(503, "clock_unavailable", str(exc))
     return ApiError(400, "error", str(exc))
 
 
@@ -72,9 +76,37 @@ async def read_model(request: Request, model: type[M]) -> M:
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, "invalid_json", f"request body is not JSON: {exc}") from exc
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         details = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         raise ApiError(400, "invalid_input", "request body is invalid", details) from exc
+    # Every integer the control plane takes is kept in (or hashed into) a 64-bit column.
+    beyond = ints_beyond_int64(parsed.model_dump())
+    if beyond:
+        details = [{"field": f, "message": INT64_MESSAGE} for f in beyond]
+        raise ApiError(400, "invalid_input", "request body is invalid", details)
+    return parsed
+
+
+INT64_MESSAGE = f"Input should be between {INT64_MIN} and {INT64_MAX}"
+
+
+def query_int(
+    request: Request, name: str, default: int, *, lo: int = INT64_MIN, hi: int = INT64_MAX
+) -> int:
+    """An integer query parameter in ``[lo, hi]`` (by default: one that fits 64 bits);
+    otherwise 400 ``invalid_input``."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return parse_int(raw, lo=lo, hi=hi)
+    except ValueError:
+        raise ApiError(
+            400,
+            "invalid_input",
+            f"{name} must be an integer between {lo} and {hi}",
+            {name: raw[:100]},
+        ) from None

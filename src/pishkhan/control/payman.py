@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pishkhan.control.http import ApiError, json_response, read_model
+from pishkhan.core.ints import INT32_MAX
 from pishkhan.iran.banks import by_payman_code
 from pishkhan.providers.payman import consent, ledger, mandates, payments, sandbox
 from pishkhan.providers.payman.errors import PaymanError
@@ -39,7 +40,7 @@ class BankState(_Body):
 class Force(_Body):
     outcome: str = Field(pattern="^(SUCCEED|FAILED|TIMEOUT|IN_PROGRESS)$")
     payman_id: str | None = None
-    count: int | None = Field(default=1, ge=1)
+    count: int | None = Field(default=1, ge=1, le=INT32_MAX)
 
 
 class Approve(_Body):

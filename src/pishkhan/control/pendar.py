@@ -27,6 +27,7 @@ from pishkhan.providers.pendar import service as pendar_service
 from pishkhan.providers.pendar.tables import pendar_approvers, pendar_cas
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.tenants import service as tenants
+from pishkhan.tenants.service import MAX_RIALS
 from pishkhan.tenants.tables import pendar_accounts
 from pishkhan.web.openapi import ApiRoute, Op
 
@@ -73,7 +74,8 @@ class ApproverRevoked(_Body):
 
 class Payment(_Body):
     payment_id: str = Field(min_length=1, max_length=100)
-    amount: int = Field(ge=0, description="rials")
+    # Bounded like a wallet top-up, so that the sum of a customer's payments fits 64 bits.
+    amount: int = Field(ge=0, le=MAX_RIALS, description="rials")
 
 
 async def _run(request: Request, fn: Callable[[Runtime], Any]) -> Any:

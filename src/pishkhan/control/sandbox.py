@@ -13,12 +13,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pishkhan.control import sandbox_ops
-from pishkhan.control.http import ApiError, api_error_from, json_response, read_model
+from pishkhan.control.http import api_error_from, json_response, query_int, read_model
 from pishkhan.core import bootstrap
 from pishkhan.core.errors import PishkhanError
+from pishkhan.core.ints import INT64_SCHEMA
 from pishkhan.core.tables import audit_log
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.web.openapi import ApiRoute, Op
+from pishkhan.world.generator import MAX_PEOPLE
 
 
 class _Body(BaseModel):
@@ -27,7 +29,7 @@ class _Body(BaseModel):
 
 class ResetBody(_Body):
     seed_world: bool = True
-    people: int | None = Field(default=None, ge=0, le=1_000_000)
+    people: int | None = Field(default=None, ge=0, le=MAX_PEOPLE)
     seed: int = 1
 
 
@@ -89,11 +91,8 @@ async def audit_verify(request: Request) -> Response:
 
 
 async def audit_list(request: Request) -> Response:
-    try:
-        after = int(request.query_params.get("after", "0"))
-        limit = max(1, min(int(request.query_params.get("limit", "100")), 1000))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_input", "after and limit must be integers") from exc
+    after = query_int(request, "after", 0)
+    limit = max(1, min(query_int(request, "limit", 100), 1000))
 
     def work(runtime: Runtime) -> Any:
         with runtime.db.read() as conn:
@@ -196,8 +195,8 @@ routes: list[BaseRoute] = [
         op=Op(
             "Audit entries after an id",
             query=[
-                ("after", {"type": "integer"}, False, "entry id"),
-                ("limit", {"type": "integer"}, False, "at most 1000"),
+                ("after", INT64_SCHEMA, False, "entry id"),
+                ("limit", INT64_SCHEMA, False, "at most 1000 (more is 1000, less than 1 is 1)"),
             ],
             tags=["audit"],
             operation_id="auditList",

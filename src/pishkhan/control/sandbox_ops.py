@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pishkhan.core import audit as audit_mod
-from pishkhan.core.clock import TEHRAN, ClockState
+from pishkhan.core.clock import TEHRAN, ClockState, check_instant
 from pishkhan.core.errors import InvalidInput
 from pishkhan.core.shared_state import CLOCK_KEY
 from pishkhan.runtime import Runtime
 
 
 def parse_instant(value: str) -> datetime:
-    """ISO-8601; a value without an offset is Tehran wall-clock time."""
+    """ISO-8601; a value without an offset is Tehran wall-clock time. The instant must lie in
+    the clock's range."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=TEHRAN)
+        instant = parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput(f"not an ISO-8601 instant: {value!r}", {"at": value}) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=TEHRAN)
-    return parsed.astimezone(UTC)
+    _check({"at": value}, instant.timestamp())
+    return instant
+
+
+def _check(given: dict[str, Any], resulting: float) -> None:
+    """Refuse a setting (``given``: field -> value) that would put the clock at ``resulting``
+    (seconds since the epoch)."""
+    try:
+        check_instant(resulting)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), given) from None
+
+
+def _seconds(value: float) -> float:
+    seconds = float(value)
+    if not math.isfinite(seconds):
+        raise InvalidInput("seconds must be a finite number", {"seconds": str(seconds)})
+    return seconds
 
 
 def clock_view(runtime: Runtime) -> dict[str, Any]:
@@ -41,8 +61,14 @@ def _set_clock(runtime: Runtime, state: ClockState, action: str) -> dict[str, An
             runtime.state.remove(conn, CLOCK_KEY)
         else:
             runtime.state.put(conn, CLOCK_KEY, state.to_json(), datetime.now(UTC))
+        # Stamped with the clock being replaced, or real time if that one is unusable.
         runtime.audit.append(
-            conn, actor="admin", action=action, subject="clock", data=state.to_json()
+            conn,
+            actor="admin",
+            action=action,
+            subject="clock",
+            data=state.to_json(),
+            at=runtime.clock.now_utc_or_real(),
         )
     runtime.clock.set_state(state)
     return clock_view(runtime)
@@ -54,18 +80,20 @@ def freeze(runtime: Runtime, at: str | None) -> dict[str, Any]:
 
 
 def offset(runtime: Runtime, seconds: float) -> dict[str, Any]:
-    return _set_clock(runtime, ClockState(offset_seconds=float(seconds)), "clock.offset")
+    seconds = _seconds(seconds)
+    _check({"seconds": seconds}, runtime.clock.real_timestamp() + seconds)
+    return _set_clock(runtime, ClockState(offset_seconds=seconds), "clock.offset")
 
 
 def advance(runtime: Runtime, seconds: float) -> dict[str, Any]:
     """Move the sandbox clock forward (or back) keeping its mode."""
+    seconds = _seconds(seconds)
+    _check({"seconds": seconds}, runtime.clock.timestamp() + seconds)
     st = runtime.clock.state()
     if st.frozen_at is not None:
-        from datetime import timedelta
-
         new = ClockState(frozen_at=st.frozen_at + timedelta(seconds=seconds))
     else:
-        new = ClockState(offset_seconds=st.offset_seconds + float(seconds))
+        new = ClockState(offset_seconds=st.offset_seconds + seconds)
     return _set_clock(runtime, new, "clock.advance")
 
 

@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from pishkhan.control.http import ApiError, api_error_from, json_response, read_model
+from pishkhan.control.http import ApiError, api_error_from, json_response, query_int, read_model
 from pishkhan.core.errors import PishkhanError
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.web.openapi import ApiRoute, Op
 from pishkhan.world import fixtures as world_fixtures
 from pishkhan.world import service
-from pishkhan.world.generator import DEFAULT_PEOPLE, seed_world
+from pishkhan.world.generator import DEFAULT_PEOPLE, MAX_PEOPLE, seed_world
 
 _T = ("world",)
 _KIND_SCHEMA = {"type": "string", "enum": list(service.KIND_NAMES)}
@@ -34,7 +34,7 @@ _RECORD = {"type": "object", "description": "the record's fields (see docs/world
 
 class SeedBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    people: int = Field(default=DEFAULT_PEOPLE, ge=0, le=1_000_000)
+    people: int = Field(default=DEFAULT_PEOPLE, ge=0, le=MAX_PEOPLE)
     seed: int = 1
 
 
@@ -71,11 +71,10 @@ def _audit(runtime: Runtime, conn: Any, action: str, subject: str, data: dict[st
 async def list_records(request: Request) -> Response:
     kind = _kind(request)
     params = dict(request.query_params)
-    try:
-        limit = int(params.pop("limit", "100"))
-        offset = int(params.pop("offset", "0"))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_input", "limit and offset must be integers") from exc
+    params.pop("limit", None)
+    params.pop("offset", None)
+    limit = query_int(request, "limit", 100)
+    offset = query_int(request, "offset", 0)
 
     def work(runtime: Runtime) -> Any:
         with runtime.db.read() as conn:

@@ -103,6 +103,12 @@ def reset(
 ) -> dict[str, Any]:
     """Empty every table but the audit log (and the deployment's secret verifiers), then recreate
     the demo customer (and the world)."""
+    try:  # refused before anything is emptied (both are recorded in the audit log)
+        from pishkhan.world.generator import check_seed_args
+    except ImportError:  # the world package is optional
+        pass
+    else:
+        check_seed_args(people or 0, seed)
     load_all_tables()
     with runtime.db.write() as conn:
         for table in reversed(metadata.sorted_tables):
@@ -115,6 +121,8 @@ def reset(
             action="sandbox.reset",
             subject="sandbox",
             data={"seed_world": seed_world, "people": people, "seed": seed},
+            # A reset also repairs an unusable sandbox clock: it must not need to read one.
+            at=runtime.clock.now_utc_or_real(),
         )
     runtime.state.invalidate()
     for hook in runtime.reset_hooks:

@@ -19,6 +19,7 @@ from pishkhan.core.db import Database
 from pishkhan.core.tables import sandbox_state
 
 CLOCK_KEY = "clock"
+INVALID = "invalid"
 
 
 class SharedState:
@@ -32,7 +33,11 @@ class SharedState:
     def _reload(self) -> None:
         with self.db.read() as conn:
             rows = conn.execute(select(sandbox_state.c.key, sandbox_state.c.value)).all()
-        self._cache = {r[0]: dict(r[1]) for r in rows}
+        # A value that is not an object (written by hand) is kept under "invalid", for its reader
+        # to refuse (the clock does), instead of failing every read of the shared state.
+        self._cache = {
+            r[0]: dict(r[1]) if isinstance(r[1], dict) else {INVALID: r[1]} for r in rows
+        }
         self._loaded_at = time.monotonic()
 
     def snapshot(self) -> dict[str, dict[str, Any]]:

@@ -38,6 +38,8 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 PAYSTAR_SERVICES = ("mobile-national-id", "card-national-id", "iban-national-id")
 # Upper bounds that keep amounts inside 64-bit columns (and limits inside 32-bit ones).
 MAX_RIALS = 10**15
+#: The most a wallet may hold: top-ups stop there, far below what its 64-bit column holds.
+MAX_BALANCE = 10**18
 MAX_DAILY_LIMIT = 2**31 - 1
 
 
@@ -537,11 +539,16 @@ def topup(
                 wallets.c.customer_id == customer_id,
                 wallets.c.wallet == wallet,
                 wallets.c.balance + wallets.c.credit_limit + amount >= 0,
+                wallets.c.balance + amount <= MAX_BALANCE,
             )
         )
         .values(balance=wallets.c.balance + amount, updated_at=now)
         .returning(wallets.c.balance)
     ).scalar_one_or_none()
+    if result is None and amount > 0:  # a top-up cannot overdraw: it would pass the bound
+        raise InvalidInput(
+            f"the top-up would take the wallet beyond {MAX_BALANCE} rials", {"amount": amount}
+        )
     if result is None:
         raise InvalidInput("the adjustment would overdraw the wallet", {"amount": amount})
     conn.execute(

@@ -85,6 +85,10 @@ def _may_match_tail(route: BaseRoute, prefix: str) -> bool:
     return prefix.startswith(literal)
 
 
+#: The last-resort 500's body where a surface names none of its own.
+SERVER_ERROR_BODY = b'{"code":"server.error","message":"internal error"}'
+
+
 class RequestContextMiddleware:
     def __init__(
         self,
@@ -92,11 +96,15 @@ class RequestContextMiddleware:
         metrics: Metrics,
         access_log: bool = True,
         body_limits: BodyLimits | None = None,
+        server_errors: dict[str, bytes] | None = None,
     ) -> None:
+        """``server_errors``: surface (as :func:`surface_of` names it) -> the body of the
+        last-resort 500 in that surface's own error envelope."""
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
         self.body_limits = body_limits
+        self.server_errors = server_errors or {}
         self._route_paths: dict[tuple[str, int], tuple[object, str]] = {}
         self._direct: dict[str, tuple[Router, Route]] | None = None
         self._tails: tuple[_Tail, ...] = ()
@@ -269,12 +277,8 @@ class RequestContextMiddleware:
                         "headers": [(b"content-type", b"application/json")],
                     }
                 )
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b'{"code":"server.error","message":"internal error"}',
-                    }
-                )
+                body = self.server_errors.get(surface, SERVER_ERROR_BODY)
+                await send({"type": "http.response.body", "body": body})
         finally:
             if reader is not None:
                 reader.finish()

@@ -31,6 +31,8 @@ import orjson
 from sqlalchemy import JSON, delete
 from sqlalchemy.engine import Connection
 
+from pishkhan.core.errors import InvalidInput
+from pishkhan.core.ints import fits_int64
 from pishkhan.iran import (
     JDate,
     Operator,
@@ -925,6 +927,19 @@ def _insert_sqlite(conn: Connection, table: Any, batch: list[Row], chunk: int) -
         conn.exec_driver_sql(sql, [values(r) for r in batch[i : i + chunk]])
 
 
+#: The most people one seeding generates.
+MAX_PEOPLE = 1_000_000
+
+
+def check_seed_args(people: int, seed: int) -> None:
+    """InvalidInput unless ``people`` is 0..MAX_PEOPLE and ``seed`` fits 64 bits (it is
+    recorded in the audit log)."""
+    if not 0 <= people <= MAX_PEOPLE:
+        raise InvalidInput(f"people must be 0..{MAX_PEOPLE}", {"people": people})
+    if not fits_int64(seed):
+        raise InvalidInput("seed must fit 64 bits", {"seed": str(seed)})
+
+
 def seed_world(
     conn: Connection,
     people: int,
@@ -938,6 +953,7 @@ def seed_world(
 
     ``replace`` first deletes every world record. Returns the number of rows per table.
     """
+    check_seed_args(people, seed)
     if replace:
         clear_world(conn)
     # On SQLite, building the secondary indexes once after the inserts is cheaper than

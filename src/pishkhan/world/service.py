@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from pishkhan.core.errors import Conflict, InvalidInput, NotFound
+from pishkhan.core.ints import INT64_MAX, INT64_MIN, ints_beyond_int64, parse_int
 from pishkhan.iran import by_key
 
 from .records import KINDS, CardRecord, DepositRecord, Record
@@ -93,11 +94,18 @@ def validate(kind: str, data: dict[str, Any]) -> Record:
     cls = record_class(kind)
     payload = {k: v for k, v in data.items() if k != "kind"}
     try:
-        return cls.model_validate(payload)
+        record = cls.model_validate(payload)
     except ValidationError as exc:
         errors = validation_errors(exc)
         summary = "; ".join(f"{k}: {v}" for k, v in errors.items())
         raise InvalidInput(f"invalid {cls.kind}: {summary}", errors) from None
+    # Every integer of a record is kept in a 64-bit column.
+    beyond = ints_beyond_int64(record.model_dump())
+    if beyond:
+        errors = dict.fromkeys(beyond, f"must be between {INT64_MIN} and {INT64_MAX}")
+        summary = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        raise InvalidInput(f"invalid {cls.kind}: {summary}", errors)
+    return record
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -163,14 +171,16 @@ def list_records(
             typed = str(value).lower() in ("1", "true", "yes")
         elif python_type is int:
             try:
-                typed = int(value)
+                typed = parse_int(str(value))
             except ValueError:
-                raise InvalidInput(f"{column} must be an integer") from None
+                raise InvalidInput(
+                    f"{column} must be an integer between {INT64_MIN} and {INT64_MAX}"
+                ) from None
         stmt = stmt.where(col == typed)
     if limit < 1 or limit > 10_000:
         raise InvalidInput("limit must be between 1 and 10000")
-    if offset < 0:
-        raise InvalidInput("offset must not be negative")
+    if not 0 <= offset <= INT64_MAX:
+        raise InvalidInput(f"offset must be between 0 and {INT64_MAX}")
     stmt = stmt.order_by(_key_column(cls)).limit(limit).offset(offset)
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
     return _records_from_rows(cls, conn, rows)

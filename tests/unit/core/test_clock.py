@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from pishkhan.core.clock import TEHRAN, Clock, ClockState, tehran_day_bounds
 
 T0 = 1_780_000_000.0  # 2026-05-28T20:26:40Z
@@ -89,3 +91,29 @@ def test_tehran_day_bounds() -> None:
     # The day DST began (2021-03-22) was 23 hours long.
     s3, e3 = tehran_day_bounds(date(2021, 3, 22))
     assert e3 - s3 == timedelta(hours=23)
+
+
+def test_the_clock_shows_only_instants_in_its_range() -> None:
+    from pishkhan.core.clock import EARLIEST, LATEST, ClockUnavailable, check_instant
+
+    assert Clock(ClockState(frozen_at=EARLIEST)).now_utc() == EARLIEST
+    assert Clock(ClockState(frozen_at=LATEST)).now_utc() == LATEST
+    check_instant(EARLIEST.timestamp())
+    for bad in (EARLIEST.timestamp() - 1, LATEST.timestamp() + 1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="must stay within"):
+            check_instant(bad)
+    # A state beyond the range (an older version's offset of 2**53 s): unavailable, not a date
+    # error; the real time is still there for recording the repair.
+    clock = Clock(ClockState(offset_seconds=2.0**53), realtime=lambda: T0)
+    for read in (clock.timestamp, clock.now_utc, clock.now, clock.today, clock.millis):
+        with pytest.raises(ClockUnavailable, match="clock clear"):
+            read()
+    assert clock.now_utc_or_real() == datetime.fromtimestamp(T0, UTC)
+    for stored in (
+        {"frozen_at": "yesterday"},
+        {"frozen_at": 5},
+        {"offset_seconds": "x"},
+        {"offset_seconds": "NaN"},
+    ):
+        with pytest.raises(ClockUnavailable, match=r"unreadable|offset"):
+            ClockState.from_json(stored)

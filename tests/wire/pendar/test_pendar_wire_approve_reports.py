@@ -378,3 +378,29 @@ def test_urlencoded_json_body_and_unreadable_body(customer: Any) -> None:
     assert out["IsSuccess"] is True
     bad = customer.client.post("/api/GetCredit", content=b"{not json").json()
     assert (bad["ErrorCode"], bad["ErrorMessage"]) == (1, "خطا در اجرای برنامه")
+
+
+def test_issuing_report_numbers_and_dates_that_do_not_fit(customer: Any, runtime: Any) -> None:
+    today = runtime.clock.today().strftime("%Y/%m/%d")
+    customer.issue(customer.register({**ALI, "NationalCode": _nc(1)}))
+    base = {
+        "reportkey": customer.report_key,
+        "customercode": customer.code,
+        "startdate": today,
+        "enddate": today,
+        "type": "detail",
+    }
+    assert len(customer.post("IssuingReport", base).json()) == 1
+    # An id beyond every 64-bit id: an empty page; digits Python reads but ASCII lacks: page 1.
+    for after, count in (("9" * 25, 0), (str(2**63), 0), (str(2**63 - 1), 0), ("٣²", 1)):
+        r = customer.post("IssuingReport", {**base, "id": after})
+        assert r.status_code == 200 and len(r.json()) == count, (after, r.text)
+    # A day whose Tehran bounds are no UTC dates: a bad date (2), not a failure.
+    for start, end in (("0001/01/01", today), (today, "9999/12/31")):
+        r = customer.post("IssuingReport", {**base, "startdate": start, "enddate": end})
+        assert r.status_code == 200, r.text
+        assert r.json() == {
+            "IsSuccess": False,
+            "ErrorCode": 2,
+            "ErrorMessage": "عملیات ناموفق",
+        }

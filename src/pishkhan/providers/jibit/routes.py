@@ -47,6 +47,9 @@ from pishkhan.runtime import Runtime
 from pishkhan.tenants.billing import ChargeOutcome, charge, record_failure
 from pishkhan.web.openapi import Op, build_document
 
+#: The body of an unexpected failure's 500 (the request middleware's last resort).
+SERVER_ERROR: Final = error_body("server.error")
+
 log = logging.getLogger("pishkhan.jibit")
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote_plus
 
 import orjson
@@ -392,3 +392,6 @@ def build_routes_for_doc(_runtime: Runtime) -> list[Any]:
 
 
 __all__ = ["Op", "build", "openapi"]
+
+#: The body of an unexpected failure's 500 (the request middleware's last resort).
+SERVER_ERROR: Final = orjson.dumps(PaymanError("2001").body())

@@ -126,7 +126,8 @@ def _number(value: Any, ref: str, type_name: str) -> Decimal:
         raise invalid(
             ref, f"The JSON value could not be converted to {type_name}. Path: {ref}."
         ) from exc
-    if not number.is_finite():
+    # Beyond 10**30 no type here holds it (and Decimal arithmetic on 1e999999999 overflows).
+    if not number.is_finite() or number.adjusted() > 30:
         raise invalid(ref, f"The JSON value could not be converted to {type_name}. Path: {ref}.")
     return number
 
@@ -138,7 +139,7 @@ def get_int(obj: Mapping[str, Any], key: str, ref: str, *, required: bool = Fals
             raise invalid(ref, f"The {ref} field is required.")
         return None
     number = _number(value, ref, "System.Int32")
-    if number != number.to_integral_value() or abs(number) > 2**31 - 1:
+    if abs(number) > 2**31 - 1 or number != number.to_integral_value():
         raise invalid(ref, f"The JSON value could not be converted to System.Int32. Path: {ref}.")
     return int(number)
 
@@ -161,13 +162,13 @@ def get_amount(
             raise invalid(ref, f"The {ref} field is required.")
         return None
     if type(value) is int:  # the usual JSON amount: what the Decimal route gives, sooner
-        if value > _MAX_AMOUNT:
+        if abs(value) > _MAX_AMOUNT:
             raise PaymanError(
                 code, reference=ref, info=f"The amount {value} is not a whole rial amount."
             )
         return value
     number = _number(value, ref, "System.Decimal")
-    if number != number.to_integral_value() or number > _MAX_AMOUNT:
+    if abs(number) > _MAX_AMOUNT or number != number.to_integral_value():
         raise PaymanError(
             code, reference=ref, info=f"The amount {value} is not a whole rial amount."
         )
@@ -194,30 +195,44 @@ def parse_instant(
     Tehran time. With ``now`` given, a ``Z`` time is read either as UTC or as Tehran wall-clock
     time (what two real clients send), whichever lies closer to ``now``.
     """
-    if isinstance(value, bool):
-        raise invalid(
-            ref, f"The JSON value could not be converted to System.DateTime. Path: {ref}."
-        )
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-        ms = int(value)
-        return datetime.fromtimestamp(ms / 1000, UTC)
-    if not isinstance(value, str):
-        raise invalid(
-            ref, f"The JSON value could not be converted to System.DateTime. Path: {ref}."
-        )
-    m = _ISO.match(value.strip())
-    if not m:
-        raise invalid(
-            ref, f"The JSON value could not be converted to System.DateTime. Path: {ref}."
-        )
-    y, mo, d, hh, mm, ss, frac, zone = m.groups()
     try:
-        micro = int((frac or "0")[:6].ljust(6, "0"))
-        wall = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), micro)
-    except ValueError as exc:
+        instant = _instant(value, now, date_only_end)
+        if not _EARLIEST <= instant <= _LATEST:
+            raise ValueError("out of range")
+    except (ValueError, OverflowError, OSError) as exc:
+        # Beyond what a date holds (epoch milliseconds that do not fit, year 1 minus an offset,
+        # the day after 9999-12-31): not a DateTime, as for the .NET binder.
         raise invalid(
             ref, f"The JSON value could not be converted to System.DateTime. Path: {ref}."
         ) from exc
+    return instant
+
+
+# .NET's DateTime range less a day at each end, so that a day more or less, or Tehran's
+# wall-clock time, of an instant taken is still a date.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+_EPOCH_MS_MAX = 253402300799999  # 9999-12-31T23:59:59.999Z: beyond it no date, skip the work
+
+
+def _instant(value: Any, now: datetime | None, date_only_end: bool) -> datetime:
+    if isinstance(value, bool):
+        raise ValueError("a boolean")
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.strip().isascii() and value.strip().isdigit()
+    ):
+        ms = int(value)
+        if not -_EPOCH_MS_MAX <= ms <= _EPOCH_MS_MAX:
+            raise ValueError("epoch milliseconds out of range")
+        return datetime.fromtimestamp(ms / 1000, UTC)
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    m = _ISO.match(value.strip())
+    if not m:
+        raise ValueError("not ISO-8601")
+    y, mo, d, hh, mm, ss, frac, zone = m.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    wall = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), micro)
     if hh is None and date_only_end:
         wall = wall + timedelta(days=1) - timedelta(microseconds=1)
     if zone is None:

@@ -35,6 +35,11 @@ REFRESH_PATHS: Final = (
     "/api/open-banking/application/refresh-api-key",
     "/api/application/refresh-api-key",
 )
+
+#: The body of an unexpected failure's 500 (the request middleware's last resort).
+SERVER_ERROR: Final = orjson.dumps(
+    {"status": int(Status.SERVER_ERROR), "data": None, "message": message_of(Status.SERVER_ERROR)}
+)
 MATCHING_PREFIX: Final = "/api/open-banking/service/info-matching/"
 _FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -38,6 +38,11 @@ from . import ocsp as ocsp_mod
 from . import schemas as S
 from .errors import PendarError
 
+#: The body of an unexpected failure's 500 (the request middleware's last resort).
+SERVER_ERROR: Final = orjson.dumps(
+    {"ErrorCode": E.PROGRAM_ERROR, "ErrorMessage": E.MESSAGES[E.PROGRAM_ERROR]}
+)
+
 log = logging.getLogger("pishkhan.pendar")
 
 Handler = Callable[[Runtime, dict[str, Any]], Any]

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pishkhan.core.clock import TEHRAN, tehran_day_bounds
 from pishkhan.core.ids import new_digits, verify_secret
+from pishkhan.core.ints import INT64_MAX
 from pishkhan.iran import (
     InvalidIdentifier,
     canonicalize,
@@ -1474,7 +1475,18 @@ def _report_account(conn: Connection, data: Fields) -> Account:
 
 def _report_day(raw: str) -> date:
     text = fold_digits(raw.strip()).replace("-", "/")
-    return datetime.strptime(text, "%Y/%m/%d").date()
+    day = datetime.strptime(text, "%Y/%m/%d").date()
+    if not 2 <= day.year <= 9998:  # a Tehran day's bounds in UTC must still be dates
+        raise ValueError(raw)
+    return day
+
+
+def _after_id(text: str) -> int:
+    """The detail report's ``id`` (the last id of the previous page): not digits is 0, an id
+    beyond every 64-bit id is the largest one (an empty page), never a database overflow."""
+    if not (text.isascii() and text.isdigit()):
+        return 0
+    return INT64_MAX if len(text) > 18 else min(int(text), INT64_MAX)
 
 
 def issuing_report(runtime: Runtime, data: Fields) -> list[dict[str, Any]]:
@@ -1518,7 +1530,7 @@ def issuing_report(runtime: Runtime, data: Fields) -> list[dict[str, Any]]:
             cond = [c.customer_id == cid, in_window]
             if kind == "detail":
                 after = field(data, "id")
-                cond.append(c.id > (int(after) if after.isdigit() else 0))
+                cond.append(c.id > _after_id(after))
             certs = list(
                 conn.execute(
                     select(
