@@ -175,7 +175,9 @@ def establish(runtime: Runtime) -> None:
             with runtime.db.write() as conn:
                 if "token_secret" in verifiers:
                     _check_sealed(conn, settings, candidate["token_secret"])
-                now = runtime.clock.now_utc()
+                # real time while a stored sandbox clock is unusable: the repair commands
+                # (clock clear, sandbox reset) must still start
+                now = runtime.clock.now_utc_or_real()
                 conn.execute(
                     insert(deployment_secrets),
                     [
@@ -192,6 +194,7 @@ def establish(runtime: Runtime) -> None:
                         "recorded": [s.name for s in unrecorded],
                         "generated": sorted(generated),
                     },
+                    at=now,
                 )
                 if generated:  # written before the commit: a recorded secret is never lost
                     write_private(
