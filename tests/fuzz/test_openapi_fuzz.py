@@ -12,7 +12,7 @@ admin token). Every answer must
 
 The control plane runs against a server of its own (it resets the sandbox, rotates and
 disables credentials, moves the clock). Each document gets at most ``PISHKHAN_FUZZ_EXAMPLES``
-generated cases per operation (default 12) and ``PISHKHAN_FUZZ_SECONDS`` seconds (default 60)
+generated cases per operation (default 20) and ``PISHKHAN_FUZZ_SECONDS`` seconds (default 60)
 in all; the cases are derandomized so that a failure reproduces. See docs/architecture.md
 ("The fuzzing gate").
 """
@@ -46,12 +46,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import ADMIN_TOKEN, LiveServer, start_live_server
 from pishkhan.providers.pendar.service import field, lower_keys
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = int(os.environ.get("PISHKHAN_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("PISHKHAN_FUZZ_EXAMPLES", "20"))
 SECONDS = float(os.environ.get("PISHKHAN_FUZZ_SECONDS", "60"))
 ONLY = os.environ.get("PISHKHAN_FUZZ_ONLY", "")  # a regex over "METHOD /path": fuzz just those
 PEOPLE = 200  # the seeded world (and the most a fuzzed seed or reset may ask for)
@@ -87,7 +86,7 @@ CHECKS = [
 class World:
     """A fuzzing server and the valid credentials of one customer on it."""
 
-    server: LiveServer
+    server: Any  # conftest.LiveServer
     headers: dict[str, dict[str, str]]  # surface -> headers sent with every case
     pendar_key: rsa.RSAPrivateKey | None = None
     pendar_customercode: str = ""
@@ -95,12 +94,28 @@ class World:
     pendar_report_key: str = ""
 
 
-def _start(tmp: Path, template: Path) -> LiveServer:
+ADMIN_TOKEN = "test-admin-token"  # what tests/conftest.py's live servers are started with
+
+
+def _root_conftest(config: pytest.Config) -> Any:
+    """tests/conftest.py as pytest loaded it (several test folders have a module named
+    ``conftest``, so a plain import could find another one)."""
+    root = Path(__file__).resolve().parents[1] / "conftest.py"
+    for plugin in config.pluginmanager.get_plugins():
+        path = getattr(plugin, "__file__", None)
+        if path and Path(path).resolve() == root:
+            return plugin
+    raise RuntimeError("tests/conftest.py is not loaded")
+
+
+def _start(request: pytest.FixtureRequest, tmp: Path, template: Path) -> Any:
+    conftest = _root_conftest(request.config)
+    assert conftest.ADMIN_TOKEN == ADMIN_TOKEN
     db = tmp / "pishkhan.sqlite3"
     shutil.copyfile(template, db)
     data = tmp / "data"
     data.mkdir()
-    server = start_live_server(
+    server = conftest.start_live_server(
         f"sqlite:///{db}", data, workers=1, extra_env={"PISHKHAN_PENDAR_CA_KEY": "ec-p256"}
     )
     with httpx.Client(base_url=server.base_url, timeout=120) as http:
@@ -115,9 +130,9 @@ def _start(tmp: Path, template: Path) -> LiveServer:
 
 @pytest.fixture(scope="module")
 def surfaces_world(
-    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[World]:
-    server = _start(tmp_path_factory.mktemp("fuzz-surfaces"), sqlite_template)
+    server = _start(request, tmp_path_factory.mktemp("fuzz-surfaces"), sqlite_template)
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     pem = (
         key.public_key()
@@ -193,9 +208,9 @@ def surfaces_world(
 
 @pytest.fixture(scope="module")
 def control_world(
-    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[World]:
-    server = _start(tmp_path_factory.mktemp("fuzz-control"), sqlite_template)
+    server = _start(request, tmp_path_factory.mktemp("fuzz-control"), sqlite_template)
     try:
         yield World(server=server, headers={"control": {"Authorization": f"Bearer {ADMIN_TOKEN}"}})
     finally:
