@@ -233,6 +233,8 @@ FUZZ_SETTINGS = settings(
     print_blob=False,
 )
 
+ANONYMOUS_SETTINGS = settings(FUZZ_SETTINGS, max_examples=max(1, EXAMPLES // 5))
+
 _deadlines: dict[str, float] = {}
 
 
@@ -243,10 +245,12 @@ def _in_budget(surface: str) -> bool:
     return now < deadline
 
 
-def _send(case: Any, world: World, surface: str) -> bool:
-    if not _in_budget(surface):
+def _send(case: Any, world: World, surface: str, *, anonymous: bool = False) -> bool:
+    """Send one case (unless the budget is spent) and run the checks on its answer; True when
+    it was sent, whatever the checks found."""
+    if not _in_budget(surface + (" anonymous" if anonymous else "")):
         return False
-    headers = world.headers[surface]
+    headers = {} if anonymous else world.headers[surface]
     if headers:
         case.headers = {
             **{
@@ -325,9 +329,12 @@ def sign_pendar_case(case: Any, world: World) -> None:
 Prepare = Callable[[Any], None]
 
 
-def fuzz_document(world: World, surface: str, prepare: Prepare | None = None) -> None:
+def fuzz_document(
+    world: World, surface: str, prepare: Prepare | None = None, *, anonymous: bool = False
+) -> None:
     """Every operation of the document, with positive and negative data; one failure per
-    operation and mode is collected and all are reported together."""
+    operation and mode is collected and all are reported together. ``anonymous``: without the
+    credentials (what is generated is sent), a few cases per operation."""
     url = f"{world.server.base_url}/_pishkhan/openapi/{surface}.json"
     schema = schemathesis.openapi.from_url(url)
     failures: list[str] = []
@@ -339,13 +346,14 @@ def fuzz_document(world: World, surface: str, prepare: Prepare | None = None) ->
             continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @FUZZ_SETTINGS
+            @(ANONYMOUS_SETTINGS if anonymous else FUZZ_SETTINGS)
             @given(case=operation.as_strategy(generation_mode=mode))
             def run(case: Any) -> None:
-                if prepare is not None:
+                if prepare is not None and not anonymous:
                     prepare(case)
-                if _send(case, world, surface):
-                    sent[0] += 1
+                sent[0] += 1
+                if not _send(case, world, surface, anonymous=anonymous):
+                    sent[0] -= 1
 
             try:
                 run()
@@ -354,6 +362,7 @@ def fuzz_document(world: World, surface: str, prepare: Prepare | None = None) ->
             except (Exception, FailureGroup) as exc:  # a failed check: go on, report them all
                 failures.append(f"{operation.label} [{mode.value}]:\n{exc}")
     elapsed = time.monotonic() - started
+    surface += " without credentials" if anonymous else ""
     print(f"fuzz {surface}: {sent[0]} requests in {elapsed:.1f} s, {len(failures)} failing")
     assert not failures, f"{len(failures)} failing:\n\n" + "\n\n".join(failures)
 
@@ -424,3 +433,21 @@ def test_methods_the_documents_do_not_list(surfaces_world: World, control_world:
         *_unlisted(control_world, "control"),
     ]
     assert not problems, "\n".join(problems)
+
+
+def test_documents_without_credentials(surfaces_world: World, control_world: World) -> None:
+    """The answers to requests without valid credentials (401, 403, Pendar's 1200 and 1203)
+    are documented too."""
+    problems: list[str] = []
+    for world, surface in (
+        (surfaces_world, "jibit"),
+        (surfaces_world, "paystar"),
+        (surfaces_world, "pendar"),
+        (surfaces_world, "payman"),
+        (control_world, "control"),
+    ):
+        try:
+            fuzz_document(world, surface, anonymous=True)
+        except AssertionError as exc:
+            problems.append(str(exc))
+    assert not problems, "\n\n".join(problems)
