@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -92,6 +94,40 @@ def _surface_routes(
     return routes, docs, refusals
 
 
+CONTROL_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        }
+    },
+}
+
+
+def _control_common(path: str, method: str) -> dict[int, tuple[str, dict[str, Any]]]:
+    """What every control-plane operation may answer besides its own responses: 401 from the
+    admin-token check, 400 for a body or query that does not parse or validate, 404 for an
+    unknown record or path, 409 from the Payman operations' state rules."""
+    common = {
+        400: ("invalid input (body, query or path value)", CONTROL_ERROR),
+        401: ("missing or wrong admin token", CONTROL_ERROR),
+        404: ("no such record (or no such path)", CONTROL_ERROR),
+    }
+    if path.startswith("/_pishkhan/v1/payman/"):
+        common[409] = (
+            "the Payman state rules refuse it (the provider's code in `code`)",
+            CONTROL_ERROR,
+        )
+    return common
+
+
 def control_openapi(routes: list[BaseRoute]) -> dict[str, Any]:
     return build_document(
         title="pishkhan control plane",
@@ -102,7 +138,17 @@ def control_openapi(routes: list[BaseRoute]) -> dict[str, Any]:
         prefix="/_pishkhan/v1",
         security_schemes={"admin": {"type": "http", "scheme": "bearer"}},
         default_security=[{"admin": []}],
+        common_responses=_control_common,
     )
+
+
+def _mount_any_path(path: str, app: Any) -> Mount:
+    """A Mount whose rest of path may hold any character: Starlette's ``.*`` stops at a newline
+    (``%0A`` in a path), which would leave such a path to the top-level plain-text 404 instead
+    of the mounted app's own answer."""
+    mount = Mount(path, app=app)
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
@@ -161,6 +207,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         assert isinstance(exc, PishkhanError)
         return api_error_from(exc).response()
 
+    async def control_http_error(_request: Request, exc: Exception) -> Response:
+        # The router's own 404 (no such path) and 405 (no such method), in the control plane's
+        # error shape rather than Starlette's plain text.
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        response = ApiError(exc.status_code, code, str(exc.detail)).response()
+        response.headers.update(exc.headers or {})
+        return response
+
     async def server_error_handler(_request: Request, _exc: Exception) -> Response:
         # The control app's own last resort (its ServerErrorMiddleware would answer text/plain);
         # the exception still reaches the request middleware, which logs it.
@@ -171,6 +226,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         exception_handlers={
             ApiError: api_error_handler,
             PishkhanError: pishkhan_error_handler,
+            HTTPException: control_http_error,
             Exception: server_error_handler,
         },
     )
@@ -180,7 +236,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/_pishkhan/metrics", metrics_endpoint, methods=["GET"]),
         Route("/_pishkhan/openapi/control.json", openapi_control, methods=["GET"]),
         Route("/_pishkhan/openapi/{surface}.json", openapi_surface, methods=["GET"]),
-        Mount("/_pishkhan/v1", app=AdminAuth(control_app, settings.admin_token)),
+        _mount_any_path("/_pishkhan/v1", AdminAuth(control_app, settings.admin_token)),
         # The demo customer's Payman redirect page: public, a browser lands there.
         *(control_demo.routes if "payman" in settings.surfaces else []),
         *surface_routes,

@@ -19,6 +19,7 @@ class Op:
     summary: str
     body: type[BaseModel] | Schema | None = None
     body_media: str = "application/json"
+    response_media: str = "application/json"  # the media type of every documented answer body
     query: Sequence[tuple[str, Schema, bool, str]] = ()  # (name, schema, required, description)
     headers: Sequence[tuple[str, Schema, bool, str]] = ()
     responses: Mapping[int, tuple[str, type[BaseModel] | Schema | None]] = field(
@@ -65,7 +66,13 @@ def build_document(
     security_schemes: dict[str, Schema] | None = None,
     default_security: Sequence[dict[str, list[str]]] | None = None,
     extra_components: dict[str, Schema] | None = None,
+    common_responses: Callable[[str, str], Mapping[int, tuple[str, type[BaseModel] | Schema]]]
+    | None = None,
 ) -> Schema:
+    """The document of ``routes``. ``common_responses(path, method)`` names the answers that a
+    layer around the routes gives (authentication, error handlers) for one operation; they are
+    added to what the route declares (the route's description wins, the common body fills in a
+    route's bodiless entry)."""
     components: dict[str, Schema] = dict(extra_components or {})
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
@@ -115,12 +122,21 @@ def build_document(
                     "content": {op.body_media: {"schema": _schema(op.body, components)}},
                 }
             responses: dict[str, Any] = {}
-            for status, (desc, body) in sorted(op.responses.items()):
+            declared: dict[int, tuple[str, type[BaseModel] | Schema | None]] = dict(op.responses)
+            if not any(status < 400 for status in declared):
+                declared[200] = ("OK", None)
+            if common_responses is not None:
+                for status, (common_desc, common_body) in common_responses(
+                    prefix + route.path, method
+                ).items():
+                    own_desc, own_body = declared.get(status, (common_desc, None))
+                    declared[status] = (own_desc, own_body if own_body is not None else common_body)
+            for status, (desc, answer) in sorted(declared.items()):
                 resp: dict[str, Any] = {"description": desc}
-                if body is not None:
-                    resp["content"] = {"application/json": {"schema": _schema(body, components)}}
+                if answer is not None:
+                    resp["content"] = {op.response_media: {"schema": _schema(answer, components)}}
                 responses[str(status)] = resp
-            entry["responses"] = responses or {"200": {"description": "OK"}}
+            entry["responses"] = responses
             security = op.security if op.security is not None else default_security
             if security is not None:
                 entry["security"] = list(security)

@@ -395,6 +395,8 @@ def _response(method: Method) -> dict[str, Any]:
     props: dict[str, Any] = {"IsSuccess": _B}
     for key, default in method.defaults:
         props[key] = _ARR if isinstance(default, list) else _S
+    if method.name == "GetCAList":
+        props["CAList"] = {"type": "array", "items": _S, "description": "CA names, e.g. 01"}
     if method.name == "IssueCertificateByTrackingCode":
         props["P12"] = {"type": "string", "description": "base64 PKCS#12 (P12 tokens only)"}
     return S.envelope(props)
