@@ -5,6 +5,7 @@ matches the stored public key, and every other printed secret is the one whose h
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,33 +109,35 @@ def _check_pendar_key(db: Any, customer_id: int, shown: dict[str, str]) -> None:
 
 def test_create_and_rotate_print_every_secret_whole(pishkhan: Any, db: Any) -> None:
     out = pishkhan("customers", "create", "Acme Co", "--slug", "acme")
-    assert out.startswith("created customer 1 (acme); secrets (shown only now):\n")
+    match = re.match(r"created customer (\d+) \(acme\); secrets \(shown only now\):\n", out)
+    assert match, out
+    cid = int(match.group(1))  # 1 on SQLite; PostgreSQL's sequence outlives emptied tables
     secrets = _parse(out)
     assert set(secrets) == {"jibit", "paystar", "pendar", "payman"}
-    _check_pendar_key(db, 1, secrets["pendar"])
+    _check_pendar_key(db, cid, secrets["pendar"])
     assert verify_secret(
-        secrets["jibit"]["secretKey"], _stored(db, jibit_credentials, 1, "secret_hash")
+        secrets["jibit"]["secretKey"], _stored(db, jibit_credentials, cid, "secret_hash")
     )
     for name in ("access_password", "refresh_token"):
-        stored = _stored(db, paystar_applications, 1, f"{name}_hash")
+        stored = _stored(db, paystar_applications, cid, f"{name}_hash")
         assert verify_secret(secrets["paystar"][name], stored)
-    stored = _stored(db, payman_clients, 1, "client_secret_hash")
+    stored = _stored(db, payman_clients, cid, "client_secret_hash")
     assert verify_secret(secrets["payman"]["client_secret"], stored)
     assert len(secrets["payman"]["app_key"]) >= 24
 
     rotated = pishkhan("customers", "rotate", "acme", "pendar")
-    assert rotated.startswith("rotated pendar for customer 1; new secrets (shown only now):\n")
+    assert rotated.startswith(f"rotated pendar for customer {cid}; new secrets (shown only now):\n")
     new = _parse(rotated)["pendar"]
     assert new["private_key_pem"] != secrets["pendar"]["private_key_pem"]
-    _check_pendar_key(db, 1, new)
+    _check_pendar_key(db, cid, new)
 
     new_payman = _parse(pishkhan("customers", "rotate", "acme", "payman"))["payman"]
-    stored = _stored(db, payman_clients, 1, "client_secret_hash")
+    stored = _stored(db, payman_clients, cid, "client_secret_hash")
     assert verify_secret(new_payman["client_secret"], stored)
     assert not verify_secret(secrets["payman"]["client_secret"], stored)
     new_paystar = _parse(pishkhan("customers", "rotate", "acme", "paystar"))["paystar"]
     for name in ("access_password", "refresh_token"):
-        stored = _stored(db, paystar_applications, 1, f"{name}_hash")
+        stored = _stored(db, paystar_applications, cid, f"{name}_hash")
         assert verify_secret(new_paystar[name], stored)
     new_jibit = _parse(pishkhan("customers", "rotate", "acme", "jibit"))["jibit"]
-    assert verify_secret(new_jibit["secretKey"], _stored(db, jibit_credentials, 1, "secret_hash"))
+    assert verify_secret(new_jibit["secretKey"], _stored(db, jibit_credentials, cid, "secret_hash"))
