@@ -184,6 +184,48 @@ def test_bad_pem_rejected_with_nothing_written(
     assert counts() == before
 
 
+BAD_REDIRECTS = [
+    "/relative/back",
+    "merchant.example/back",
+    "https://",
+    "https://shop example/back",
+    "https://shop.example;script-src */x",
+    "https://*.example/x",
+    "https://shop.example:99999/x",
+    "javascript:alert(1)",
+]
+
+
+def test_payman_redirect_urls_must_have_a_plain_origin(
+    admin: Any, make_customer: Make, counts: Callable[[], dict[str, int]]
+) -> None:
+    """The consent page names the redirect URL's origin in its CSP ``form-action``: a URL without
+    one a policy can hold is refused at registration (a browser could never be sent back), on
+    create and on update, with nothing written."""
+    created = make_customer("shop", payman_redirect_urls=["https://shop.example/back"])
+    before = counts()
+    for url in BAD_REDIRECTS:
+        body = {"name": "Bad", "slug": "bad", "payman_redirect_urls": [url]}
+        r = admin.post(f"{V1}/customers", json=body)
+        assert (r.status_code, r.json()["error"]["details"]) == (
+            400,
+            {"payman_redirect_urls": url},
+        ), url
+        assert r.json()["error"]["code"] == "invalid_input"
+        r = admin.patch(
+            f"{V1}/customers/shop",
+            json={"name": "Renamed", "payman_redirect_urls": ["https://ok.example/", url]},
+        )
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_input"), url
+    assert counts() == before
+    shown = admin.get(f"{V1}/customers/shop").json()
+    assert shown["name"] == created["name"]
+    assert shown["credentials"]["payman"]["redirect_urls"] == ["https://shop.example/back"]
+    for good in ("http://127.0.0.1:8000/cb", "https://[::1]:9443/x", "myapp://payman/done"):
+        r = admin.patch(f"{V1}/customers/shop", json={"payman_redirect_urls": [good]})
+        assert r.status_code == 200, (good, r.text)
+
+
 def test_duplicate_slug_is_409_and_writes_nothing(
     admin: Any, make_customer: Make, counts: Callable[[], dict[str, int]]
 ) -> None:

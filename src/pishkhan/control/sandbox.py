@@ -134,7 +134,7 @@ routes: list[BaseRoute] = [
         reset,
         methods=["POST"],
         op=Op(
-            "Empty every table but the audit log, reseed the world, recreate the demo customer",
+            "Empty every table but the audit log and the deployment's secret verifiers, reseed the world, recreate the demo customer",
             body=ResetBody,
             tags=_S,
             operation_id="sandboxReset",

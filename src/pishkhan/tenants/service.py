@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from pishkhan.core.clock import Clock
 from pishkhan.core.errors import Conflict, InvalidInput, NotFound
 from pishkhan.core.ids import hash_secret, new_code, new_digits, new_secret
+from pishkhan.core.origins import origin
 from pishkhan.settings import SURFACES
 from pishkhan.tenants import credentials, rsa_keys
 from pishkhan.tenants.tables import (
@@ -63,6 +64,20 @@ def _slugify(name: str) -> str:
     return slug or "customer"
 
 
+def _redirect_urls(urls: tuple[str, ...] | list[str]) -> list[str]:
+    """Payman redirect URLs as registered: each must have an origin plain enough to name in the
+    consent page's Content-Security-Policy (``pishkhan.core.origins``), or a browser could not
+    be sent back there."""
+    for url in urls:
+        if not isinstance(url, str) or origin(url) is None:
+            raise InvalidInput(
+                "each Payman redirect URL must be absolute, with a scheme and a host of letters, "
+                "digits, dots and hyphens (or an IP address)",
+                {"payman_redirect_urls": url},
+            )
+    return [url.strip() for url in urls]
+
+
 def create_customer(conn: Connection, clock: Clock, req: NewCustomer) -> dict[str, Any]:
     """Create a customer with credentials for all four surfaces.
 
@@ -71,6 +86,7 @@ def create_customer(conn: Connection, clock: Clock, req: NewCustomer) -> dict[st
     """
     if not req.name.strip():
         raise InvalidInput("name must not be empty", {"name": "required"})
+    redirect_urls = _redirect_urls(req.payman_redirect_urls)
     now = clock.now_utc()
     slug = req.slug or f"{_slugify(req.name)}-{new_code(4, '0123456789abcdefghijklmnopqrstuvwxyz')}"
     if not _SLUG.match(slug):
@@ -142,7 +158,7 @@ def create_customer(conn: Connection, clock: Clock, req: NewCustomer) -> dict[st
         client_id=client_id,
         client_secret_hash=hash_secret(client_secret),
         app_key_hash=hash_secret(app_key),
-        redirect_urls=list(req.payman_redirect_urls),
+        redirect_urls=redirect_urls,
         allowed_banks=[b.upper() for b in req.payman_allowed_banks],
         rotated_at=now,
         generation=generation,
@@ -418,7 +434,7 @@ def update_customer(
     if payman_redirect_urls is not None or payman_allowed_banks is not None:
         mv: dict[str, Any] = {}
         if payman_redirect_urls is not None:
-            mv["redirect_urls"] = list(payman_redirect_urls)
+            mv["redirect_urls"] = _redirect_urls(payman_redirect_urls)
         if payman_allowed_banks is not None:
             mv["allowed_banks"] = [b.upper() for b in payman_allowed_banks]
         conn.execute(

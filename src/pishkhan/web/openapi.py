@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel
 from starlette.routing import Route
@@ -28,6 +28,15 @@ class Op:
     tags: Sequence[str] = ()
     security: Sequence[dict[str, list[str]]] | None = None
     operation_id: str | None = None
+
+
+#: The methods whose requests carry a body (bounded by ``pishkhan.web.limits``).
+BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+#: What ``pishkhan.web.limits`` answers for a body refused by its size or its slowness.
+BODY_REFUSALS: Final = {
+    408: "the body did not all arrive within PISHKHAN_BODY_TIMEOUT seconds of the request's head",
+    413: "the body is larger than the server's bound (PISHKHAN_MAX_BODY)",
+}
 
 
 class ApiRoute(Route):
@@ -68,11 +77,14 @@ def build_document(
     extra_components: dict[str, Schema] | None = None,
     common_responses: Callable[[str, str], Mapping[int, tuple[str, type[BaseModel] | Schema]]]
     | None = None,
+    body_refusal: Callable[[Op], type[BaseModel] | Schema | None] | None = None,
 ) -> Schema:
     """The document of ``routes``. ``common_responses(path, method)`` names the answers that a
     layer around the routes gives (authentication, error handlers) for one operation; they are
     added to what the route declares (the route's description wins, the common body fills in a
-    route's bodiless entry)."""
+    route's bodiless entry). ``body_refusal(op)`` is the schema of the surface's answer to a
+    body too large (413) or too slow (408) (``pishkhan.web.limits``): every POST, PUT and PATCH
+    lists both."""
     components: dict[str, Schema] = dict(extra_components or {})
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
@@ -125,12 +137,15 @@ def build_document(
             declared: dict[int, tuple[str, type[BaseModel] | Schema | None]] = dict(op.responses)
             if not any(status < 400 for status in declared):
                 declared[200] = ("OK", None)
+            common: dict[int, tuple[str, type[BaseModel] | Schema | None]] = {}
+            if body_refusal is not None and method in BODY_METHODS:
+                refusal = body_refusal(op)
+                common.update({status: (desc, refusal) for status, desc in BODY_REFUSALS.items()})
             if common_responses is not None:
-                for status, (common_desc, common_body) in common_responses(
-                    prefix + route.path, method
-                ).items():
-                    own_desc, own_body = declared.get(status, (common_desc, None))
-                    declared[status] = (own_desc, own_body if own_body is not None else common_body)
+                common.update(common_responses(prefix + route.path, method))
+            for status, (common_desc, common_body) in common.items():
+                own_desc, own_body = declared.get(status, (common_desc, None))
+                declared[status] = (own_desc, own_body if own_body is not None else common_body)
             for status, (desc, answer) in sorted(declared.items()):
                 resp: dict[str, Any] = {"description": desc}
                 if answer is not None:

@@ -994,4 +994,5 @@ def openapi(runtime: Runtime) -> dict[str, Any]:
         security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         default_security=AUTH,
         extra_components=components,
+        body_refusal=lambda _op: ERR,  # invalid.request_body (errors.body_refusal)
     )

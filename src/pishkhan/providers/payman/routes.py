@@ -23,7 +23,7 @@ from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
 from .merchants import StaleCredentials
-from .openapi_spec import OPS, PAGE_OPS
+from .openapi_spec import OPS, PAGE_OPS, ref
 from .schemas import form_to_object, parse_body
 from .service import CLIENT_HEADERS, REPORT_HEADERS, PaymanService
 
@@ -378,6 +378,8 @@ def openapi(runtime: Runtime) -> dict[str, Any]:
         routes=build_routes_for_doc(runtime),
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         extra_components=COMPONENTS,
+        # 071 in the error envelope (errors.body_refusal), also on the consent pages' forms
+        body_refusal=lambda op: ref("Error") if op.response_media == "application/json" else None,
     )
 
 

@@ -244,6 +244,8 @@ def _document() -> bytes:
             }
         },
         extra_components=extra,
+        # status 10 (errors.body_refusal)
+        body_refusal=lambda _op: {"$ref": "#/components/schemas/FailureResponse"},
     )
     _add_form_bodies(doc)
     return orjson.dumps(doc)

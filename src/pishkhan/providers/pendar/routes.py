@@ -433,4 +433,6 @@ def openapi(runtime: Runtime) -> dict[str, Any]:
         description="Registration authority API v1.10 at /api/{Method} (method names and JSON "
         "keys case-insensitive; GET methods read the query string) and the CA under /pki/.",
         routes=routes,
+        # the method's own shape with ErrorCode 1 (body_refusal above)
+        body_refusal=lambda op: op.responses[200][1] if 200 in op.responses else None,
     )
