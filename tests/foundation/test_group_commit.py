@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -237,7 +238,16 @@ def test_waits_for_a_lock_held_by_another_process(sqlite_db: Database) -> None:
     path = sqlite_db.url.split("///", 1)[1]
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(0.3, lambda: other.execute("ROLLBACK"))
+
+    def release_once_handed_over() -> None:
+        # The lock is given back once all three jobs went to the threadpool (not after a fixed
+        # time: on a loaded machine the batch may try later than any fixed delay).
+        deadline = time.monotonic() + 30
+        while group.stats.threadpool < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        other.execute("ROLLBACK")
+
+    release = threading.Thread(target=release_once_handed_over)
     release.start()
     try:
 
