@@ -18,8 +18,9 @@ from pishkhan.runtime import Runtime
 from pishkhan.web.asgi import InvalidQuery, query_map, query_pairs
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 from pishkhan.web.pages import security_headers
+from pishkhan.web.unrouted import catch_all
 
-from . import consent, payments, reports
+from . import consent, errors, payments, reports
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
@@ -378,6 +379,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     page_handlers: dict[str, Handler] = {"authorize": authorize, "login": login, "decide": decide}
     for name, (path, method, op) in PAGE_OPS.items():
         routes.append(ApiRoute(path, page_handlers[name], methods=[method], op=op))
+    # Anything else under the API's paths (not the HTML consent pages): 405 (with Allow) or
+    # 404, 2026 in the error envelope.
+    api_paths = ["/oauth/token", "/v1/payman/{rest:path}", "/v1/reports/{rest:path}"]
+    routes.extend(catch_all(api_paths, routes, errors.unrouted))
     return routes
 
 
