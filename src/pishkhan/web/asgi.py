@@ -62,14 +62,22 @@ def query_map(query_string: bytes) -> dict[str, str]:
                 name, _, value = field.partition("=")
                 query[name] = value
         return query
+    query.update(query_pairs(query_string))
+    return query
+
+
+def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """Every ``(name, value)`` in order, repeated names too, by :func:`query_map`'s rule (also
+    for a form-encoded body): :class:`InvalidQuery` when one is not UTF-8."""
+    pairs: list[tuple[str, str]] = []
     try:
         for raw in query_string.split(b"&"):
             if raw:
                 raw_name, _, raw_value = raw.partition(b"=")
-                query[_query_text(raw_name)] = _query_text(raw_value)
+                pairs.append((_query_text(raw_name), _query_text(raw_value)))
     except UnicodeDecodeError:
         raise InvalidQuery("the query string is not UTF-8") from None
-    return query
+    return pairs
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -429,3 +429,11 @@ def body_refusal(_scope: object, status: int, detail: str) -> tuple[bytes, bytes
     reference (``$``) and ``detail`` as the info, as for a body that is not JSON."""
     error = PaymanError("071", reference="$", info=detail, status=status)
     return b"application/json", orjson.dumps(error.body())
+
+
+def unrouted(status: int, detail: str) -> bytes:
+    """The body of a 404 (no such path under ``/v1/payman/``, ``/v1/reports/``) or a 405 (a
+    path served with other methods, ``/oauth/token`` included), see
+    :mod:`pishkhan.web.unrouted`: the document has no code for either; 2026 ("the operation is
+    not allowed"), ``detail`` as the info (the HTTP status tells them apart)."""
+    return orjson.dumps(PaymanError("2026", info=detail, status=status).body())

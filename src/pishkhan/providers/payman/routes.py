@@ -15,10 +15,12 @@ from starlette.routing import BaseRoute, Route
 
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
+from pishkhan.web.asgi import InvalidQuery, query_map, query_pairs
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 from pishkhan.web.pages import security_headers
+from pishkhan.web.unrouted import catch_all
 
-from . import consent, payments, reports
+from . import consent, errors, payments, reports
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
@@ -38,10 +40,19 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
+#: ``reference`` of the 071 that answers a query string that is not UTF-8 (the body's is ``$``)
+QUERY_REFERENCE: Final = "?"
+
+
 def _query(request: Request, *names: str) -> str | None:
-    """A query parameter by any of ``names``, case-insensitively (``Trace-id``, ``trace_id``)."""
+    """A query parameter by any of ``names``, case-insensitively (``Trace-id``, ``trace_id``);
+    the query decoded by the shared rule (:func:`query_pairs`): 071 when it is not UTF-8."""
+    try:
+        pairs = query_pairs(request.scope.get("query_string", b""))
+    except InvalidQuery:
+        raise invalid(QUERY_REFERENCE, "The query string is not UTF-8.") from None
     folded: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
+    for key, value in pairs:
         folded.setdefault(key.strip().lower(), value)
     for name in names:
         found = folded.get(name)
@@ -266,7 +277,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         refused = _webview(request)
         if refused is not None:
             return refused
-        token_ = request.query_params.get("boom_token", "")
+        try:
+            token_ = query_map(request.scope.get("query_string", b"")).get("boom_token", "")
+        except InvalidQuery:
+            token_ = ""  # no readable link: the page of a link that is not valid
         session = request.cookies.get(consent.COOKIE)
 
         def work() -> consent.PageResult:
@@ -365,6 +379,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     page_handlers: dict[str, Handler] = {"authorize": authorize, "login": login, "decide": decide}
     for name, (path, method, op) in PAGE_OPS.items():
         routes.append(ApiRoute(path, page_handlers[name], methods=[method], op=op))
+    # Anything else under the API's paths (not the HTML consent pages): 405 (with Allow) or
+    # 404, 2026 in the error envelope.
+    api_paths = ["/oauth/token", "/v1/payman/{rest:path}", "/v1/reports/{rest:path}"]
+    routes.extend(catch_all(api_paths, routes, errors.unrouted))
     return routes
 
 

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 
 from pishkhan.core.clock import TEHRAN
+from pishkhan.web.asgi import InvalidQuery, query_pairs
 
 from .errors import PaymanError, invalid
 
@@ -56,9 +56,14 @@ def _set_path(target: dict[str, Any], path: list[str], value: Any) -> None:
 
 def form_to_object(raw: bytes) -> dict[str, Any]:
     """A form body as an object: ``payman.contract.x`` / ``payman[contract][x]`` nest, and a
-    field whose value is JSON text (``payman={...}``) is parsed."""
+    field whose value is JSON text (``payman={...}``) is parsed. Names and values are decoded
+    as a query string is (:func:`query_pairs`): one that is not UTF-8 is 071 on the body."""
     out: dict[str, Any] = {}
-    for key, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+    try:
+        pairs = query_pairs(raw.strip())
+    except InvalidQuery:
+        raise invalid("$", "The request body is not UTF-8.") from None
+    for key, value in pairs:
         path = [p for p in re.split(r"[.\[\]]+", key.strip().lower()) if p]
         if not path:
             continue

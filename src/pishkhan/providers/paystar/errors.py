@@ -75,6 +75,20 @@ def body_refusal(_scope: object, _status: int, _detail: str) -> tuple[bytes, byt
     """The answer to a body too large (413) or too slow (408), see ``pishkhan.web.limits``: the
     status table has no entry for either; status 10 ("the data sent is not correct") is its
     entry for input that cannot be taken."""
-    status = Status.INVALID_INPUT
-    body = {"status": int(status), "data": None, "message": message_of(status)}
-    return b"application/json", orjson.dumps(body)
+    return b"application/json", _INVALID_INPUT
+
+
+def unrouted(_status: int, _detail: str) -> bytes:
+    """The body of a 404 (no such path under ``/api/open-banking/``) or a 405 (a path served
+    with other methods), see :mod:`pishkhan.web.unrouted`: the status table has no entry for
+    either; status 10, as for a body that cannot be taken (the HTTP status tells them apart)."""
+    return _INVALID_INPUT
+
+
+_INVALID_INPUT: Final = orjson.dumps(
+    {
+        "status": int(Status.INVALID_INPUT),
+        "data": None,
+        "message": message_of(Status.INVALID_INPUT),
+    }
+)

@@ -23,8 +23,9 @@ from pishkhan import __version__
 from pishkhan.core.logging import request_id_var
 from pishkhan.runtime import Runtime
 from pishkhan.web.openapi import ApiRoute, Op, build_document
+from pishkhan.web.unrouted import catch_all
 
-from . import schemas
+from . import errors, schemas
 from .errors import Status, http_status_of, message_of
 from .errors import body_refusal as body_refusal  # for app.py
 from .service import Outcome, PaystarService
@@ -187,7 +188,12 @@ def _routes(
 
 def build(runtime: Runtime) -> list[BaseRoute]:
     service = PaystarService(runtime)
-    return _routes(_refresh_handler(service), lambda name: _match_handler(service, name))
+    routes = _routes(_refresh_handler(service), lambda name: _match_handler(service, name))
+    # Anything else under the surface's paths: 405 (with Allow) or 404, status 10.
+    unrouted = catch_all(
+        ["/api/open-banking/{rest:path}", *REFRESH_PATHS[1:]], routes, errors.unrouted
+    )
+    return [*routes, *unrouted]
 
 
 def _component(model: type[BaseModel]) -> dict[str, Any]:

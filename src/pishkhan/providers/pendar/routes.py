@@ -18,7 +18,6 @@ from urllib.parse import unquote, unquote_plus
 import orjson
 from cryptography.hazmat.primitives import serialization
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -27,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 from pishkhan import __version__
 from pishkhan.core.db import is_busy
 from pishkhan.runtime import Runtime
-from pishkhan.web.asgi import read_body, send_json
+from pishkhan.web.asgi import InvalidQuery, query_map, read_body, send_json
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import ca as ca_mod
@@ -165,9 +164,10 @@ def body_refusal(scope: Scope, status: int, detail: str) -> tuple[bytes, bytes]:
 
 
 def _fields(scope: Scope, body: bytes) -> dict[str, Any] | None:
-    """Query parameters and JSON body, keys lower-cased; the body wins. None: unreadable body."""
+    """Query parameters and JSON body, keys lower-cased; the body wins. None: unreadable body.
+    The query is decoded by the one rule of :func:`query_map` (``InvalidQuery``: not UTF-8)."""
     query = scope.get("query_string", b"")
-    data = {k.lower(): v for k, v in QueryParams(query).items()} if query else {}
+    data = {k.lower(): v for k, v in query_map(query).items()} if query else {}
     raw = body.strip()
     if not raw:
         return data
@@ -253,7 +253,13 @@ def build(runtime: Runtime) -> list[BaseRoute]:
             return 404, orjson.dumps(
                 {"Message": f"No HTTP resource was found that matches the request URI '{url}'."}
             )
-        data = _fields(scope, await read_body(receive))
+        try:
+            data = _fields(scope, await read_body(receive))
+        except InvalidQuery:
+            # unreadable input, as an unreadable body: the method's shape, ErrorCode 1
+            return 200, orjson.dumps(
+                error_body(method, PendarError(E.PROGRAM_ERROR, "رشته پرس‌وجو UTF-8 نیست"))
+            )
         if data is None:
             return 200, orjson.dumps(
                 error_body(method, PendarError(E.PROGRAM_ERROR, "بدنه درخواست JSON نیست"))
