@@ -1,7 +1,7 @@
 """The baseline: a bare Starlette JSON route, served the way ``pishkhan serve`` serves pishkhan.
 
 ``GET /json?name=x`` answers ``{"hello": "x"}`` (400 when ``name`` is missing), the route
-DESIGN.md's stack measurement used; ``POST /json`` with ``{"name": "x"}`` answers the same
+the measurements that chose the stack used; ``POST /json`` with ``{"name": "x"}`` answers the same
 (for scenarios whose requests carry a JSON body). ``GET /health`` answers 200 for readiness.
 
 Serve it with ``python -m bench.baseline_app --port P --workers N --server uvicorn|granian``

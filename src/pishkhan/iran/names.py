@@ -1,6 +1,6 @@
 """Persian name normalization and similarity scores for name matching.
 
-:func:`normalize_name` applies the fold table (``notes/libraries.md``, "Name matching"):
+:func:`normalize_name` applies this fold table:
 
 * Unicode NFKC first (Arabic presentation forms -> base letters);
 * Arabic ``ي``/``ى`` -> ``ی``, ``ك`` -> ``ک``;
@@ -17,8 +17,8 @@ normalized names, where ``key`` is the name with spaces removed (so ``محمدر
 0..100. Two empty names score 100; one empty name scores 0.
 
 Measured with rapidfuzz 3: ``محمد`` vs ``محمود`` scores **89** with this formula
-(``ratio`` is 88.9); the "95" quoted in ``notes/libraries.md`` is what Jaro-Winkler
-gives for that pair (0.953), not this formula. Thresholds must be chosen with 89.
+(``ratio`` is 88.9); the "95" sometimes quoted for that pair is Jaro-Winkler's score
+(0.953), not this formula's. Thresholds must be chosen with 89.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def test_name_key_and_equality() -> None:
 
 
 def test_mohammad_vs_mahmoud() -> None:
-    # The formula gives 89; the "95" in notes/libraries.md is Jaro-Winkler's score.
+    # The formula gives 89; the "95" sometimes quoted for this pair is Jaro-Winkler's score.
     assert similarity("محمد", "محمود") == 89
     assert round(JaroWinkler.normalized_similarity("محمد", "محمود") * 100) == 95
 

@@ -1,4 +1,4 @@
-"""Tokens, authentication, tenancy and the wire tolerances of notes/wire-facts.md."""
+"""Tokens, authentication, tenancy and the wire tolerances real clients need (docs/jibit.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Golden exchanges from the field-by-field review against the document (v1.6) and
-``notes/wire-facts.md``: each test pins one discrepancy that was fixed, with the exact body."""
+real clients (docs/payman.md): each test pins one discrepancy that was fixed, with the exact body."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading Payman requests with the tolerances real clients need (``notes/wire-facts.md``).
+"""Reading Payman requests with the tolerances real clients need (see docs/payman.md).
 
 JSON property names and form fields bind case-insensitively; ``null`` means absent; numbers
 arrive as ints, floats (``100000.0``) and numeric strings; datetimes arrive as ISO-8601 with
