@@ -53,6 +53,6 @@ def ints_beyond_int64(value: Any, path: str = "") -> list[str]:
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             found.extend(ints_beyond_int64(item, f"{path}[{i}]"))
-    elif type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+    elif type(value) is int and not fits_int64(value):
         found.append(path)
     return found

@@ -196,17 +196,12 @@ def build(runtime: Runtime) -> list[BaseRoute]:
                     result = await payments.pay_async(svc, merchant, body)
                 except StaleCredentials:
                     # A credential changed since the cache was loaded (the pay's statement
-                    # checks): authenticate against the database as it is now, and pay once
-                    # more; a second change within the pay takes the threadpool's way.
-                    merchant = await run_in_threadpool(svc.authenticate, headers)
-                    try:
-                        result = await payments.pay_async(svc, merchant, body)
-                    except StaleCredentials:
+                    # checks, and wrote nothing): the threadpool's way, authenticating against
+                    # the database as it is now (a rare case: no second fast attempt).
+                    def again() -> dict[str, Any]:
+                        return payments.pay(svc, svc.authenticate(headers), body)
 
-                        def again() -> dict[str, Any]:
-                            return payments.pay(svc, svc.authenticate(headers), body)
-
-                        result = await run_in_threadpool(again)
+                    result = await run_in_threadpool(again)
             else:
 
                 def work() -> dict[str, Any]:
