@@ -17,6 +17,7 @@ from typing import Any, Final
 from pishkhan.iran import build_iban, by_bin, by_key, legal_id_check_digit, payman_banks
 
 from .layouts import account_digits, format_deposit_number, luhn_complete, national_code_from_body
+from .records import birth_certificate_number, person_row
 
 Row = dict[str, Any]
 
@@ -610,23 +611,19 @@ def _person(
     blacklisted: bool = False,
     birth_place: str = "تهران",
 ) -> Row:
-    return {
-        "national_code": nc,
-        "first_name": first[0],
-        "last_name": last[0],
-        "first_name_en": first[1],
-        "last_name_en": last[1],
-        "father_name": father[0],
-        "father_name_en": father[1],
-        "birth_date": birth,
-        "gender": gender,
-        "alive": death is None,
-        "death_date": death,
-        "birth_certificate_number": nc if birth >= "13680101" else str(int(nc[5:9]) + 100),
-        "birth_place": birth_place,
-        "postal_code": postal,
-        "blacklisted": blacklisted,
-    }
+    return person_row(
+        nc,
+        first,
+        last,
+        father,
+        birth,
+        gender,
+        certificate=birth_certificate_number(nc, birth, lambda: str(int(nc[5:9]) + 100)),
+        death_date=death,
+        birth_place=birth_place,
+        postal_code=postal,
+        blacklisted=blacklisted,
+    )
 
 
 def _sim(mobile: str, nc: str, operator: str = "MCI", blacklisted: bool = False) -> Row:

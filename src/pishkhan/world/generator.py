@@ -46,6 +46,7 @@ from pishkhan.iran import (
 from . import names_data as nd
 from .fixtures import fixture_rows, reserved_keys
 from .layouts import deposit_number_maker, luhn_complete, national_code_from_body
+from .records import birth_certificate_number, person_row
 from .tables import WORLD_TABLES, world_banks
 
 Row = dict[str, Any]
@@ -408,25 +409,23 @@ class WorldGenerator:
             )
             if death <= birth:
                 death = None
-        row = {
-            "national_code": nc,
-            "first_name": first[0],
-            "last_name": last[0],
-            "first_name_en": first[1],
-            "last_name_en": last[1],
-            "father_name": father[0],
-            "father_name_en": father[1],
-            "birth_date": birth,
-            "gender": gender,
-            "alive": death is None,
-            "death_date": death,
-            "birth_certificate_number": nc
-            if birth >= "13680101"
-            else str(rng.randint(1, 9999 if rng.random() < 0.8 else 999999)),
-            "birth_place": birth_place if rng.random() < 0.7 else rng.choice(nd.BIRTH_PLACES),
-            "postal_code": postal,
-            "blacklisted": rng.random() < 0.0005,
-        }
+        # drawn before the birth place and blacklisting, as a seed's world has always been
+        certificate = birth_certificate_number(
+            nc, birth, lambda: str(rng.randint(1, 9999 if rng.random() < 0.8 else 999999))
+        )
+        row = person_row(
+            nc,
+            first,
+            last,
+            father,
+            birth,
+            gender,
+            certificate=certificate,
+            death_date=death,
+            birth_place=birth_place if rng.random() < 0.7 else rng.choice(nd.BIRTH_PLACES),
+            postal_code=postal,
+            blacklisted=rng.random() < 0.0005,
+        )
         out["world_people"].append(row)
         return row
 

@@ -12,7 +12,7 @@ Lookups build these models with ``model_construct`` (no validation) from databas
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Table
@@ -198,6 +198,50 @@ class Record(BaseModel):
 
 
 # -- kinds -----------------------------------------------------------------------------------
+
+
+#: From this Jalali date on, a newborn's birth certificate number is their national code.
+CERTIFICATE_IS_NATIONAL_CODE_FROM: Final = "13680101"
+
+
+def birth_certificate_number(national_code: str, birth_date: str, older: Callable[[], str]) -> str:
+    """The national code for anyone born since 1368; ``older()`` (called only then) gives an
+    older person's number."""
+    return national_code if birth_date >= CERTIFICATE_IS_NATIONAL_CODE_FROM else older()
+
+
+def person_row(
+    national_code: str,
+    first: tuple[str, str],
+    last: tuple[str, str],
+    father: tuple[str, str],
+    birth_date: str,
+    gender: str,
+    *,
+    certificate: str,
+    death_date: str | None = None,
+    birth_place: str | None = None,
+    postal_code: str | None = None,
+    blacklisted: bool = False,
+) -> dict[str, Any]:
+    """A ``world_people`` row from (Persian, Latin) name pairs."""
+    return {
+        "national_code": national_code,
+        "first_name": first[0],
+        "last_name": last[0],
+        "first_name_en": first[1],
+        "last_name_en": last[1],
+        "father_name": father[0],
+        "father_name_en": father[1],
+        "birth_date": birth_date,
+        "gender": gender,
+        "alive": death_date is None,
+        "death_date": death_date,
+        "birth_certificate_number": certificate,
+        "birth_place": birth_place,
+        "postal_code": postal_code,
+        "blacklisted": blacklisted,
+    }
 
 
 class PersonRecord(Record):
