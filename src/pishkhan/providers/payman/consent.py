@@ -393,11 +393,7 @@ def _form_page(
     """
     merchant = sql.customer_name(conn, mandate["customer_id"])
     expiry = Expiry.of(consent, mandate, now)
-    text = (
-        render_login(consent, mandate, error, merchant, expiry)
-        if deposits is None
-        else render_approve(consent, mandate, deposits, error, merchant, expiry)
-    )
+    text = render_form(consent, mandate, error, merchant, expiry, deposits)
     return PageResult(200, text, merchant_origin=csp_origin(consent["redirect_url"]))
 
 
@@ -496,64 +492,64 @@ def _terms(consent: RowMapping, mandate: RowMapping, merchant: str) -> str:
     )
 
 
-def render_login(
+def render_form(
     consent: RowMapping,
     mandate: RowMapping,
     error: str | None,
-    merchant: str = "",
-    expiry: Expiry | None = None,
+    merchant: str,
+    expiry: Expiry,
+    deposits: list[RowMapping] | None,
 ) -> str:
+    """The sign-in page, or with ``deposits`` (signed in) the approval page: the terms, then
+    the form (with ``error`` above it) and when the page expires."""
     err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
     token = html.escape(consent["token"])
-    form = (
-        '<div class="card"><h2>ورود به بانک</h2>'
-        f"{err}"
-        '<form method="post" action="/payman-bank/oauth/login" id="login">'
-        f'<input type="hidden" name="boom_token" value="{token}">'
-        '<label for="national_code">کد ملی</label>'
-        '<input type="text" inputmode="numeric" id="national_code" name="national_code" '
-        'autocomplete="off" required maxlength="10">'
-        '<label for="mobile">شماره همراه</label>'
-        '<input type="tel" id="mobile" name="mobile" autocomplete="off" required maxlength="13">'
-        '<button class="ok" type="submit" id="login-submit">ورود</button></form>'
-        '<form method="post" action="/payman-bank/oauth/decide">'
-        f'<input type="hidden" name="boom_token" value="{token}">'
-        '<input type="hidden" name="action" value="cancel">'
-        '<button class="no" type="submit" id="cancel-login">انصراف</button></form>'
-        f"{_expiry_note(expiry)}</div>"
-    )
-    return _page("ورود به بانک", _terms(consent, mandate, merchant) + form, expiry)
-
-
-def render_approve(
-    consent: RowMapping,
-    mandate: RowMapping,
-    deposits: list[RowMapping],
-    error: str | None,
-    merchant: str = "",
-    expiry: Expiry | None = None,
-) -> str:
-    err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
-    token = html.escape(consent["token"])
-    if consent["kind"] == "update":
-        choice = f'<p>سپرده: <b dir="ltr">{html.escape(mask_deposit(mandate["deposit_number"]) or "")}</b></p>'
+    if deposits is None:
+        title = "ورود به بانک"
+        form = (
+            '<div class="card"><h2>ورود به بانک</h2>'
+            f"{err}"
+            '<form method="post" action="/payman-bank/oauth/login" id="login">'
+            f'<input type="hidden" name="boom_token" value="{token}">'
+            '<label for="national_code">کد ملی</label>'
+            '<input type="text" inputmode="numeric" id="national_code" name="national_code" '
+            'autocomplete="off" required maxlength="10">'
+            '<label for="mobile">شماره همراه</label>'
+            '<input type="tel" id="mobile" name="mobile" autocomplete="off" required maxlength="13">'
+            '<button class="ok" type="submit" id="login-submit">ورود</button></form>'
+            '<form method="post" action="/payman-bank/oauth/decide">'
+            f'<input type="hidden" name="boom_token" value="{token}">'
+            '<input type="hidden" name="action" value="cancel">'
+            '<button class="no" type="submit" id="cancel-login">انصراف</button></form>'
+        )
     else:
-        items = []
-        for i, d in enumerate(deposits):
-            checked = " checked" if i == 0 else ""
-            items.append(
-                f'<label class="dep"><input type="radio" name="deposit" value="{html.escape(d["iban"])}"'
-                f'{checked}><span dir="ltr">{html.escape(d["deposit_number"])}</span></label>'
-            )
-        choice = "<h2>انتخاب سپرده</h2>" + "".join(items)
-    body = (
-        '<div class="card">'
-        f"{err}"
-        '<form method="post" action="/payman-bank/oauth/decide" id="approve">'
-        f'<input type="hidden" name="boom_token" value="{token}">{choice}'
-        '<button class="ok" type="submit" name="action" value="approve" id="approve-submit">'
-        "تایید قرارداد</button>"
-        '<button class="no" type="submit" name="action" value="cancel" id="cancel">انصراف</button>'
-        f"</form>{_expiry_note(expiry)}</div>"
-    )
-    return _page("تایید قرارداد", _terms(consent, mandate, merchant) + body, expiry)
+        title = "تایید قرارداد"
+        form = (
+            '<div class="card">'
+            f"{err}"
+            '<form method="post" action="/payman-bank/oauth/decide" id="approve">'
+            f'<input type="hidden" name="boom_token" value="{token}">'
+            f"{_deposit_choice(consent, mandate, deposits)}"
+            '<button class="ok" type="submit" name="action" value="approve" id="approve-submit">'
+            "تایید قرارداد</button>"
+            '<button class="no" type="submit" name="action" value="cancel" id="cancel">'
+            "انصراف</button></form>"
+        )
+    body = _terms(consent, mandate, merchant) + form + f"{_expiry_note(expiry)}</div>"
+    return _page(title, body, expiry)
+
+
+def _deposit_choice(consent: RowMapping, mandate: RowMapping, deposits: list[RowMapping]) -> str:
+    """An update's deposit (the mandate's, masked), or a creation's choice of deposits."""
+    if consent["kind"] == "update":
+        masked = html.escape(mask_deposit(mandate["deposit_number"]) or "")
+        return f'<p>سپرده: <b dir="ltr">{masked}</b></p>'
+    items = []
+    for i, d in enumerate(deposits):
+        checked = " checked" if i == 0 else ""
+        items.append(
+            '<label class="dep"><input type="radio" name="deposit" '
+            f'value="{html.escape(d["iban"])}"{checked}>'
+            f'<span dir="ltr">{html.escape(d["deposit_number"])}</span></label>'
+        )
+    return "<h2>انتخاب سپرده</h2>" + "".join(items)
