@@ -119,13 +119,21 @@ def present(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and value.strip() == "")
 
 
-def get_str(
-    obj: Mapping[str, Any], key: str, ref: str, *, required: bool = False, max_len: int = 0
-) -> str | None:
+def _given(obj: Mapping[str, Any], key: str, ref: str, required: bool) -> Any:
+    """The value of ``key``; ``None`` when it is absent, ``null`` or blank (071 if required)."""
     value = obj.get(key)
     if not present(value):
         if required:
             raise invalid(ref, f"The {ref} field is required.")
+        return None
+    return value
+
+
+def get_str(
+    obj: Mapping[str, Any], key: str, ref: str, *, required: bool = False, max_len: int = 0
+) -> str | None:
+    value = _given(obj, key, ref, required)
+    if value is None:
         return None
     if isinstance(value, bool | dict | list):
         raise invalid(ref, f"The JSON value could not be converted to System.String. Path: {ref}.")
@@ -151,10 +159,8 @@ def _number(value: Any, ref: str, type_name: str) -> Decimal:
 
 
 def get_int(obj: Mapping[str, Any], key: str, ref: str, *, required: bool = False) -> int | None:
-    value = obj.get(key)
-    if not present(value):
-        if required:
-            raise invalid(ref, f"The {ref} field is required.")
+    value = _given(obj, key, ref, required)
+    if value is None:
         return None
     number = _number(value, ref, "System.Int32")
     if abs(number) > 2**31 - 1 or number != number.to_integral_value():
@@ -174,10 +180,8 @@ def get_amount(
     code: str = "071",
 ) -> int | None:
     """A rial amount: an integral decimal (``100000``, ``100000.0``, ``"100000"``)."""
-    value = obj.get(key)
-    if not present(value):
-        if required:
-            raise invalid(ref, f"The {ref} field is required.")
+    value = _given(obj, key, ref, required)
+    if value is None:
         return None
     if type(value) is int:  # the usual JSON amount: what the Decimal route gives, sooner
         if abs(value) > _MAX_AMOUNT:
@@ -277,10 +281,8 @@ def get_instant(
     now: datetime | None = None,
     date_only_end: bool = False,
 ) -> datetime | None:
-    value = obj.get(key)
-    if not present(value):
-        if required:
-            raise invalid(ref, f"The {ref} field is required.")
+    value = _given(obj, key, ref, required)
+    if value is None:
         return None
     return parse_instant(value, ref, now=now, date_only_end=date_only_end)
 
