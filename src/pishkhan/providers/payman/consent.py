@@ -150,6 +150,19 @@ def page_location(
     return f"{base_url}{PAGE_PATH}?{urlencode(query)}"
 
 
+def webview_refusal(user_agent: str) -> PageResult | None:
+    """The page that refuses an Android web view (the document forbids them), else ``None``."""
+    if "; wv)" not in user_agent:
+        return None
+    return PageResult(
+        403,
+        page_message(
+            "مرورگر پشتیبانی نمی‌شود",
+            "این صفحه باید در مرورگر باز شود و در وب‌ویو قابل استفاده نیست.",
+        ),
+    )
+
+
 def _open(
     conn: Connection, token: str, now: datetime
 ) -> PageResult | tuple[RowMapping, RowMapping]:

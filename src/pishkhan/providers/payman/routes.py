@@ -233,19 +233,8 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     # -- the bank consent pages --------------------------------------------------------------
 
     def _webview(request: Request) -> Response | None:
-        ua = request.headers.get("user-agent", "")
-        if "; wv)" in ua:
-            return _page(
-                consent.PageResult(
-                    403,
-                    consent.page_message(
-                        "مرورگر پشتیبانی نمی‌شود",
-                        "این صفحه باید در مرورگر باز شود و در وب‌ویو قابل استفاده نیست.",
-                    ),
-                ),
-                post=False,
-            )
-        return None
+        refused = consent.webview_refusal(request.headers.get("user-agent", ""))
+        return None if refused is None else _page(refused, post=False)
 
     async def authorize(request: Request) -> Response:
         refused = _webview(request)
