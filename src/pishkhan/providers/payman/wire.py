@@ -923,6 +923,10 @@ def _report_op(summary: str, body: type[BaseModel] | None, ok: tuple[int, str, A
     return _op(summary, body, ok, _headers(("App-Key", *REPORT_HEADERS), _REPORT_OPTIONAL))
 
 
+#: What the consent page and its sign-in answer an Android web view (the document forbids them).
+_WEBVIEW: Final = {403: ("refused: an Android web view (`; wv)` in User-Agent)", _HTML)}
+
+
 def _page_op(
     summary: str,
     form: type[BaseModel] | None,
@@ -1051,6 +1055,7 @@ OPS: Final[dict[str, Op]] = {
         {
             200: ("the page (sign in, or approve once signed in)", _HTML),
             302: ("back to the merchant (the page has expired)", None),
+            **_WEBVIEW,
         },
         [("boom_token", _STR, True, "from Location"), ("bank_id", _STR, False, "bank code")],
     ),
@@ -1061,6 +1066,7 @@ OPS: Final[dict[str, Op]] = {
         {
             200: ("the sign-in page again, with the error (e.g. 2112)", _HTML),
             303: ("to the approval page or back to the merchant", None),
+            **_WEBVIEW,
         },
     ),
     "decide": _page_op(
