@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final, Literal
@@ -647,10 +646,15 @@ class StatusChangeResult(Wire):
     status: MandateStatus
 
 
-class SearchRequest(Wire):
+class _PageRequest(Wire):
+    # a page of a list: from ``offset``, ``length`` items (1..1000), the list's ``filter``
     offset: NumberIn
     length: NumberIn
     filter: Filter = None
+
+
+class SearchRequest(_PageRequest):
+    pass
 
 
 class SearchItem(Wire):
@@ -707,7 +711,8 @@ class PayDetail(Wire):
     status: TransactionStatus
 
 
-class PayResult(Wire):
+class _Payment(Wire):
+    # what pay answers and pay/trace repeats
     reference_id: str
     trace_id: str
     transaction_amount: int
@@ -715,11 +720,14 @@ class PayResult(Wire):
     batch_id: int
     commission_amount: int
     status: TransactionStatus
-    details: list[PayDetail]
     is_over_draft: bool
 
 
-class PayTrace(Wire):
+class PayResult(_Payment):
+    details: list[PayDetail]
+
+
+class PayTrace(_Payment):
     currency: str
     description: str
     destination_bank: str
@@ -729,22 +737,12 @@ class PayTrace(Wire):
     transaction_type: str
     card_number: str | None = None
     error_type: str
-    reference_id: str
-    trace_id: str
-    transaction_amount: int
-    transaction_time: EpochMs
-    batch_id: int
-    commission_amount: int
-    status: TransactionStatus
-    is_over_draft: bool
     reconcile_status: int | None = None
     pay_id: str | None = None
 
 
-class TransactionsRequest(Wire):
-    offset: NumberIn
-    length: NumberIn
-    filter: Filter = None
+class TransactionsRequest(_PageRequest):
+    pass
 
 
 class TransactionItem(Wire):
@@ -891,27 +889,33 @@ _BY_CLIENT: Final = (*_BASE, *CLIENT_HEADERS)
 _REPORT_OPTIONAL: Final = ("Authorization", "Device-Id")
 
 
-def _headers(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[_Param]:
-    out = [(n, _STR, True, "required (2066/2067/2068 when missing)") for n in required]
-    out += [(n, _STR, False, "optional") for n in optional]
-    return out
+def _q(name: str, description: str, required: bool = True) -> _Param:
+    return (name, _STR, required, description)
 
 
 def _op(
     summary: str,
-    body: type[BaseModel] | None,
     ok: tuple[int, str, type[BaseModel] | None],
-    headers: list[_Param],
-    query: list[_Param] | None = None,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    *,
+    body: type[BaseModel] | None = None,
+    query: tuple[_Param, ...] = (),
+    headers: tuple[_Param, ...] = (),
     media: str = "application/json",
     security: list[dict[str, list[str]]] | None = None,
 ) -> Op:
+    """An API operation: its answer ``ok`` or a documented error; the ``required`` headers
+    (2066/2067/2068 when missing), the ``optional`` ones, and ``headers`` said otherwise."""
+    params = [(n, _STR, True, "required (2066/2067/2068 when missing)") for n in required]
+    params += [(n, _STR, False, "optional") for n in optional]
+    params += headers
     return Op(
         summary,
         body=body,
         body_media=media,
-        query=query or [],
-        headers=headers,
+        query=list(query),
+        headers=params,
         responses={ok[0]: (ok[1], ok[2]), **_ERRORS},
         tags=["payman"],
         security=[{"bearer": []}] if security is None else security,
@@ -919,8 +923,14 @@ def _op(
     )
 
 
-def _report_op(summary: str, body: type[BaseModel] | None, ok: tuple[int, str, Any]) -> Op:
-    return _op(summary, body, ok, _headers(("App-Key", *REPORT_HEADERS), _REPORT_OPTIONAL))
+def _report_op(
+    summary: str,
+    ok: tuple[int, str, type[BaseModel]],
+    body: type[BaseModel] | None = None,
+    query: tuple[_Param, ...] = (),
+) -> Op:
+    """A report call: App-Key and the client headers; the bearer token optional."""
+    return _op(summary, ok, ("App-Key", *REPORT_HEADERS), _REPORT_OPTIONAL, body=body, query=query)
 
 
 #: What the consent page and its sign-in answer an Android web view (the document forbids them).
@@ -932,7 +942,7 @@ def _page_op(
     form: type[BaseModel] | None,
     operation_id: str,
     answers: dict[int, tuple[str, Any]],
-    query: list[_Param] | None = None,
+    query: tuple[_Param, ...] = (),
 ) -> Op:
     """A consent page operation: HTML pages or redirects (a form's fields may all be absent:
     the page answers)."""
@@ -940,7 +950,7 @@ def _page_op(
         summary,
         body=form,
         body_media="application/x-www-form-urlencoded",
-        query=query or [],
+        query=list(query),
         responses={
             **answers,
             404: ("unknown or missing boom_token", _HTML),
@@ -960,93 +970,85 @@ _PERSON: Final = "Mobile-no"
 OPS: Final[dict[str, Op]] = {
     "token": _op(
         "token: client credentials (form-encoded; keys any case)",
-        TokenRequest,
         (200, "token", Token),
-        [
-            (
+        (),
+        body=TokenRequest,
+        headers=(
+            _q(
                 "Authorization",
-                _STR,
-                False,
                 "optional `Basic base64(client_id:client_secret)` instead of the body's",
-            )
-        ],
+                False,
+            ),
+        ),
         media="application/x-www-form-urlencoded",
         security=[],
     ),
     "create": _op(
         "create: 302 to the bank consent page",
-        CreateRequest,
         (302, _REDIRECT, None),
-        _headers((*_BY_CLIENT, _PERSON), ("National-code", "Client-User-Id")),
+        (*_BY_CLIENT, _PERSON),
+        ("National-code", "Client-User-Id"),
+        body=CreateRequest,
     ),
     "get_id": _op(
         "getId: activate a confirmed mandate",
-        None,
         (200, "activated", GetIdResult),
-        _headers(_BASE),
-        [("payman_code", _STR, True, "from the redirect")],
+        _BASE,
+        query=(_q("payman_code", "from the redirect"),),
     ),
     "create_trace": _op(
         "create_trace: a mandate by its creation trace id",
-        None,
         (200, "the mandate", CreateTrace),
-        _headers(_BY_CLIENT),
-        [("trace-id", _STR, True, "trace_id of create")],
+        _BY_CLIENT,
+        query=(_q("trace-id", "trace_id of create"),),
     ),
     "status_change": _op(
         "status_change: ACTIVE, DEACTIVE, CANCELLED",
-        StatusChangeRequest,
         (200, "changed", StatusChangeResult),
-        _headers(_BY_CLIENT),
+        _BY_CLIENT,
+        body=StatusChangeRequest,
     ),
     "update": _op(
         "update: 302 to the consent page",
-        UpdateRequest,
         (302, _REDIRECT, None),
-        _headers((*_BY_CLIENT, _PERSON), ("National-code",)),
+        (*_BY_CLIENT, _PERSON),
+        ("National-code",),
+        body=UpdateRequest,
     ),
     "search": _report_op(
-        "search: the merchant's mandates", SearchRequest, (200, "a page", SearchResult)
+        "search: the merchant's mandates", (200, "a page", SearchResult), SearchRequest
     ),
-    "report": _report_op("report: a mandate's remaining limits", None, (200, "the report", Report)),
-    "report_query": replace(
-        _report_op(
-            "report_query: a mandate's remaining limits (the document's Payman-id query form)",
-            None,
-            (200, "the report", Report),
-        ),
-        query=[("payman-id", _STR, True, "payman_id (also payman_id)")],
+    "report": _report_op("report: a mandate's remaining limits", (200, "the report", Report)),
+    "report_query": _report_op(
+        "report_query: a mandate's remaining limits (the document's Payman-id query form)",
+        (200, "the report", Report),
+        query=(_q("payman-id", "payman_id (also payman_id)"),),
     ),
-    "pay": _op("pay: direct debit", PayRequest, (200, "the payment", PayResult), _headers(_BASE)),
+    "pay": _op("pay: direct debit", (200, "the payment", PayResult), _BASE, body=PayRequest),
     "pay_trace": _op(
         "pay_trace: a payment by trace id",
-        None,
         (200, "the payment", PayTrace),
-        _headers(_BY_CLIENT),
-        [("trace-id", _STR, True, "trace_id of pay"), ("date", _STR, False, "transaction date")],
+        _BY_CLIENT,
+        query=(_q("trace-id", "trace_id of pay"), _q("date", "transaction date", False)),
     ),
     "transactions": _report_op(
-        "transactions: filtered payments", TransactionsRequest, (200, "a page", TransactionsResult)
+        "transactions: filtered payments", (200, "a page", TransactionsResult), TransactionsRequest
     ),
     "merchant_transactions": _report_op(
         "reports_transactions: payments in a period (top-level array)",
-        MerchantTransactionsRequest,
         (200, "payments", MerchantTransactions),
+        MerchantTransactionsRequest,
     ),
     "statistics": _report_op(
-        "statistics: totals per bank", StatisticsRequest, (200, "totals", Statistics)
+        "statistics: totals per bank", (200, "totals", Statistics), StatisticsRequest
     ),
     "health": _op(
         "health: each bank's pay and create service",
-        None,
         (200, "states", Health),
-        _headers((*_BY_CLIENT, "Client-User-Id")),
+        (*_BY_CLIENT, "Client-User-Id"),
     ),
     "permissions": _op(
-        "permissions: the creditor's permissions",
-        None,
-        (200, "permissions", Permissions),
-        _headers(_BASE),
+        "permissions: the creditor's permissions", (200, "permissions", Permissions), _BASE
     ),
     "authorize": _page_op(
         "consent page (HTML)",
@@ -1057,7 +1059,7 @@ OPS: Final[dict[str, Op]] = {
             302: ("back to the merchant (the page has expired)", None),
             **_WEBVIEW,
         },
-        [("boom_token", _STR, True, "from Location"), ("bank_id", _STR, False, "bank code")],
+        (_q("boom_token", "from Location"), _q("bank_id", "bank code", False)),
     ),
     "login": _page_op(
         "consent page: sign in",
