@@ -76,8 +76,8 @@ def test_0013_hashes_the_payman_app_keys_of_existing_clients(
     from sqlalchemy import select, text
 
     from pishkhan.core.ids import hash_secret
+    from pishkhan.providers.payman.access import PaymanService
     from pishkhan.providers.payman.errors import PaymanError
-    from pishkhan.providers.payman.service import PaymanService
     from pishkhan.runtime import Runtime
     from pishkhan.settings import Settings
     from pishkhan.tenants.tables import credential_epoch, payman_clients

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from pishkhan.control.http import ApiError, json_response, read_model
 from pishkhan.core.ints import INT32_MAX
 from pishkhan.iran.banks import by_payman_code
-from pishkhan.providers.payman import consent, ledger, mandates, payments, sandbox
+from pishkhan.providers.payman import consent, ledger, lifecycle, payments, sandbox
 from pishkhan.providers.payman.errors import PaymanError
 from pishkhan.providers.payman.tables import (
     payman_consents,
@@ -173,13 +173,13 @@ def expire(rt: Runtime, ref: str) -> dict[str, Any]:
     now = rt.clock.now_utc()
     with rt.db.write() as conn:
         row = _mandate(conn, ref)
-        if row["status"] in mandates.FINAL_STATUSES or row["status"] == "INITIALIZING":
+        if row["status"] in lifecycle.FINAL_STATUSES or row["status"] == "INITIALIZING":
             raise ApiError(409, "conflict", f"mandate is {row['status']}")
-        mandates.transition(
+        lifecycle.transition(
             conn,
             row,
             "EXPIRED",
-            mandates.INTERNAL_EXPIRED,
+            lifecycle.INTERNAL_EXPIRED,
             actor="admin",
             now=now,
             extra={"expiration_date": now},

@@ -151,3 +151,34 @@ def test_an_open_page_reloads_itself_when_it_expires(pm: Payman) -> None:
         "/v1/payman/create/trace", params={"trace-id": trace}, headers=pm.headers()
     ).json()["payman_code"]
     assert parse_qs(urlsplit(back).query) == {"payman_code": [code], "status": ["TIMEOUT"]}
+
+
+WEBVIEW_UA = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A; wv) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Version/4.0 Chrome/120.0 Mobile Safari/537.36"
+)
+
+
+def test_a_web_view_is_refused_and_the_page_stays_open(pm: Payman) -> None:
+    location, _ = pm.create()
+    token = parse_qs(urlsplit(location).query)["boom_token"][0]
+    page = pm.client.get(location, headers={"User-Agent": WEBVIEW_UA}, follow_redirects=False)
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "مرورگر پشتیبانی نمی‌شود" in page.text and 'id="login"' not in page.text
+    login = pm.client.post(
+        "/payman-bank/oauth/login",
+        data={"boom_token": token, "national_code": SABCIR.national_code, "mobile": SABCIR.mobile},
+        headers={"User-Agent": WEBVIEW_UA},
+        follow_redirects=False,
+    )
+    assert login.status_code == 403 and "set-cookie" not in login.headers
+    # Nothing was used up: a browser still gets the sign-in page, and signs in.
+    again = pm.client.get(location, follow_redirects=False)
+    assert again.status_code == 200 and 'id="login"' in again.text
+    signed_in = pm.client.post(
+        "/payman-bank/oauth/login",
+        data={"boom_token": token, "national_code": SABCIR.national_code, "mobile": SABCIR.mobile},
+    )
+    assert signed_in.status_code == 200 and 'id="approve"' in signed_in.text

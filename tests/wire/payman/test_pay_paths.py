@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from pishkhan.control import sandbox_ops
 from pishkhan.providers.payman import ledger, payments
+from pishkhan.providers.payman.access import PaymanService
 from pishkhan.providers.payman.errors import PaymanError
-from pishkhan.providers.payman.service import PaymanService
 from pishkhan.providers.payman.tables import payman_mandates, payman_transactions
 from pishkhan.tenants import credentials
 from pishkhan.tenants.tables import payman_clients

@@ -27,12 +27,11 @@ import html
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 from urllib.parse import urlencode
 
 from persiantools.jdatetime import JalaliDateTime
-from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from pishkhan.core.clock import TEHRAN
@@ -40,22 +39,17 @@ from pishkhan.iran.banks import by_payman_code
 from pishkhan.iran.errors import InvalidIdentifier
 from pishkhan.iran.mobile import normalize_mobile
 from pishkhan.iran.national_code import parse_national_code
-from pishkhan.tenants.tables import customers
 from pishkhan.web.pages import csp_origin
-from pishkhan.world.tables import (
-    world_cards,
-    world_deposit_owners,
-    world_deposits,
-    world_people,
-    world_sims,
-)
 
-from . import mandates
+from . import lifecycle, sql
 from .errors import CATALOGUE
-from .schemas import as_utc, utc_from_ms
-from .tables import payman_consents, payman_mandates
+from .wire import as_utc, mask_deposit, utc_from_ms
 
 COOKIE = "payman_consent"
+#: How long a consent page stays open.
+CONSENT_TTL: Final = timedelta(minutes=10)
+#: The consent page's path (its links carry ``boom_token`` and ``bank_id``).
+PAGE_PATH: Final = "/payman-bank/oauth/authorize"
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ class Expiry:
         query = urlencode({"boom_token": consent["token"], "bank_id": mandate["bank_code"]})
         return cls(
             seconds,
-            f"/payman-bank/oauth/authorize?{query}",
+            f"{PAGE_PATH}?{query}",
             expires.astimezone(TEHRAN).strftime("%H:%M"),
         )
 
@@ -110,33 +104,84 @@ def back_url(consent: RowMapping, mandate: RowMapping, status: str, code: str | 
     return f"{base}{sep}{urlencode(params)}"
 
 
-def _load(conn: Connection, token: str) -> tuple[RowMapping, RowMapping] | None:
-    consent = (
-        conn.execute(
-            select(payman_consents).where(payman_consents.c.token == token).with_for_update()
-        )
-        .mappings()
-        .first()
+def open_page(
+    conn: Connection,
+    token: str,
+    mandate_id: int,
+    kind: str,
+    changes: dict[str, Any],
+    redirect_url: str,
+    now: datetime,
+) -> None:
+    """Open the consent page of ``token`` for a mandate's creation or update (``kind``)."""
+    sql.open_consent(
+        conn,
+        {
+            "token": token,
+            "mandate_id": mandate_id,
+            "kind": kind,
+            "changes": changes,
+            "stage": "OPEN",
+            "redirect_url": redirect_url,
+            "expires_at": now + CONSENT_TTL,
+            "created_at": now,
+        },
     )
-    if consent is None:
+
+
+def page_location(
+    base_url: str,
+    token: str,
+    bank_code: str,
+    client_id: str,
+    mobile: str,
+    national_code: str | None,
+) -> str:
+    """The consent page's address that create and update send the merchant to."""
+    query = {
+        "bank_id": bank_code,
+        "boom_token": token,
+        "response_type": "code",
+        "client_id": client_id,
+        "mobile": mobile,
+    }
+    if national_code:
+        query["national_code"] = national_code
+    return f"{base_url}{PAGE_PATH}?{urlencode(query)}"
+
+
+def webview_refusal(user_agent: str) -> PageResult | None:
+    """The page that refuses an Android web view (the document forbids them), else ``None``."""
+    if "; wv)" not in user_agent:
         return None
-    mandate = (
-        conn.execute(
-            select(payman_mandates)
-            .where(payman_mandates.c.id == consent["mandate_id"])
-            .with_for_update()
-        )
-        .mappings()
-        .one()
+    return PageResult(
+        403,
+        page_message(
+            "مرورگر پشتیبانی نمی‌شود",
+            "این صفحه باید در مرورگر باز شود و در وب‌ویو قابل استفاده نیست.",
+        ),
     )
+
+
+def _open(
+    conn: Connection, token: str, now: datetime
+) -> PageResult | tuple[RowMapping, RowMapping]:
+    """The page of ``token`` and its mandate (both locked) while it is open; else the page
+    that says why not (unknown, used, or expired: then closed)."""
+    consent = sql.consent_by_token(conn, token)
+    if consent is None:
+        return PageResult(404, page_message("صفحه یافت نشد", "این درخواست معتبر نیست."))
+    mandate = sql.mandate_by(conn, "id", consent["mandate_id"])
+    assert mandate is not None
+    done = _closed_or_expired(conn, consent, mandate, now)
+    if done is not None:
+        return done
     return consent, mandate
 
 
 def _close(conn: Connection, consent: RowMapping, outcome: str, now: datetime) -> None:
-    conn.execute(
-        update(payman_consents)
-        .where(payman_consents.c.token == consent["token"])
-        .values(stage="DONE", outcome=outcome, completed_at=now)
+    sql.update_consent(
+        conn, consent["token"], {"stage": "DONE", "outcome": outcome, "completed_at": now}
     )
 
 
@@ -153,7 +198,7 @@ def _finish(
     """Close the page; a failed create cancels its mandate (CANCELLED is final)."""
     _close(conn, consent, status, now)
     if consent["kind"] == "create" and cancel_internal and mandate["status"] == "INITIALIZING":
-        mandates.transition(
+        lifecycle.transition(
             conn, mandate, "CANCELLED", cancel_internal, actor="bank", now=now, data={"code": code}
         )
     return PageResult(302, location=back_url(consent, mandate, status, code))
@@ -161,51 +206,15 @@ def _finish(
 
 def expire_open_consents(conn: Connection, mandate: RowMapping, now: datetime) -> bool:
     """Time out the expired open pages of a mandate; True if the mandate was cancelled."""
-    rows = (
-        conn.execute(
-            select(payman_consents).where(
-                and_(
-                    payman_consents.c.mandate_id == mandate["id"],
-                    payman_consents.c.stage != "DONE",
-                    payman_consents.c.expires_at <= now,
-                )
-            )
-        )
-        .mappings()
-        .all()
-    )
+    rows = sql.expired_open_consents(conn, mandate["id"], now)
     cancelled = False
     for consent in rows:
         _close(conn, consent, "TIMEOUT", now)
         if consent["kind"] == "create" and mandate["status"] == "INITIALIZING":
-            cancelled = mandates.transition(
-                conn, mandate, "CANCELLED", mandates.INTERNAL_PAGE_EXPIRED, actor="bank", now=now
+            cancelled = lifecycle.transition(
+                conn, mandate, "CANCELLED", lifecycle.INTERNAL_PAGE_EXPIRED, actor="bank", now=now
             )
     return cancelled
-
-
-def eligible_deposits(conn: Connection, national_code: str, bank_key: str) -> list[RowMapping]:
-    """The person's deposits at the bank a mandate may use: active, single owner, not current."""
-    return list(
-        conn.execute(
-            select(
-                world_deposits.c.iban,
-                world_deposits.c.deposit_number,
-                world_deposits.c.account_type,
-            )
-            .join(world_deposit_owners, world_deposit_owners.c.iban == world_deposits.c.iban)
-            .where(
-                and_(
-                    world_deposit_owners.c.national_code == national_code,
-                    world_deposits.c.bank == bank_key,
-                    world_deposits.c.status == "ACTIVE",
-                    world_deposits.c.joint.is_(False),
-                    world_deposits.c.account_type != "CURRENT",
-                )
-            )
-            .order_by(world_deposits.c.deposit_number)
-        ).mappings()
-    )
 
 
 def _bank_key(mandate: RowMapping) -> str:
@@ -217,26 +226,16 @@ def login(
     conn: Connection, token: str, national_code_raw: str, mobile_raw: str, now: datetime
 ) -> PageResult | tuple[RowMapping, RowMapping, str]:
     """Sign in; on success the consent is LOGGED_IN and a session cookie value is returned."""
-    loaded = _load(conn, token)
-    if loaded is None:
-        return PageResult(404, page_message("صفحه یافت نشد", "این درخواست معتبر نیست."))
-    consent, mandate = loaded
-    done = _closed_or_expired(conn, consent, mandate, now)
-    if done is not None:
-        return done
+    opened = _open(conn, token, now)
+    if isinstance(opened, PageResult):
+        return opened
+    consent, mandate = opened
     try:
         national_code = parse_national_code(national_code_raw)
         mobile = normalize_mobile(mobile_raw)
     except InvalidIdentifier:
-        return _form_page(conn, consent, mandate, now, CATALOGUE["2112"][1])
-    if (
-        conn.execute(
-            select(world_people.c.national_code).where(
-                world_people.c.national_code == national_code
-            )
-        ).first()
-        is None
-    ):
+        national_code = ""
+    if not national_code or not sql.person_exists(conn, national_code):
         return _form_page(conn, consent, mandate, now, CATALOGUE["2112"][1])
     expected_nc = mandate["national_code"]
     expected_mobile = mandate["mobile"]
@@ -244,38 +243,33 @@ def login(
         changes = consent["changes"] or {}
         expected_nc = changes.get("national_code") or expected_nc
         expected_mobile = changes.get("mobile") or expected_mobile
+    refused: str | None = None  # the code the sign-in is refused with (the page closes)
     if expected_nc and national_code != expected_nc:
-        return _finish(
-            conn, consent, mandate, "INTERNAL_ERROR", "2097", now, cancel_internal="2097"
-        )
-    if mobile != expected_mobile:
-        return _finish(
-            conn, consent, mandate, "INTERNAL_ERROR", "2098", now, cancel_internal="2098"
-        )
-    sim_owner = conn.execute(
-        select(world_sims.c.national_code).where(world_sims.c.mobile == mobile)
-    ).scalar_one_or_none()
-    if sim_owner != national_code:
-        return _finish(
-            conn, consent, mandate, "INTERNAL_ERROR", "2035", now, cancel_internal="2035"
-        )
-    if consent["kind"] == "update":
+        refused = "2097"
+    elif mobile != expected_mobile:
+        refused = "2098"
+    elif sql.sim_owner(conn, mobile) != national_code:
+        refused = "2035"
+    elif consent["kind"] == "update":
         if mandate["owner_national_code"] != national_code:
+            # the mandate stays as it is: no cancellation
             return _finish(conn, consent, mandate, "INTERNAL_ERROR", "004", now)
-    elif not eligible_deposits(conn, national_code, _bank_key(mandate)):
+    elif not sql.eligible_deposits(conn, national_code, _bank_key(mandate)):
+        refused = "2110"
+    if refused is not None:
         return _finish(
-            conn, consent, mandate, "INTERNAL_ERROR", "2110", now, cancel_internal="2110"
+            conn, consent, mandate, "INTERNAL_ERROR", refused, now, cancel_internal=refused
         )
     session = secrets.token_urlsafe(24)
-    conn.execute(
-        update(payman_consents)
-        .where(payman_consents.c.token == token)
-        .values(
-            stage="LOGGED_IN",
-            session_hash=_hash(session),
-            login_national_code=national_code,
-            login_mobile=mobile,
-        )
+    sql.update_consent(
+        conn,
+        token,
+        {
+            "stage": "LOGGED_IN",
+            "session_hash": _hash(session),
+            "login_national_code": national_code,
+            "login_mobile": mobile,
+        },
     )
     return consent, mandate, session
 
@@ -295,7 +289,7 @@ def _closed_or_expired(
             "TIMEOUT",
             None,
             now,
-            cancel_internal=mandates.INTERNAL_PAGE_EXPIRED,
+            cancel_internal=lifecycle.INTERNAL_PAGE_EXPIRED,
         )
     return None
 
@@ -311,13 +305,10 @@ def decide(
     trusted: bool = False,
 ) -> PageResult:
     """Approve (with the chosen deposit) or cancel a signed-in page."""
-    loaded = _load(conn, token)
-    if loaded is None:
-        return PageResult(404, page_message("صفحه یافت نشد", "این درخواست معتبر نیست."))
-    consent, mandate = loaded
-    done = _closed_or_expired(conn, consent, mandate, now)
-    if done is not None:
-        return done
+    opened = _open(conn, token, now)
+    if isinstance(opened, PageResult):
+        return opened
+    consent, mandate = opened
     # Cancelling needs no sign-in (the login page offers it): ``trusted`` skips the session.
     cancelling = action == "cancel" and trusted
     if not cancelling and (
@@ -333,7 +324,7 @@ def decide(
             "CANCELED",
             "2156",
             now,
-            cancel_internal=mandates.INTERNAL_USER_CANCELLED,
+            cancel_internal=lifecycle.INTERNAL_USER_CANCELLED,
         )
     if action != "approve":
         return PageResult(400, page_message("درخواست نامعتبر", "عملیات نامعتبر است."))
@@ -341,11 +332,11 @@ def decide(
     if consent["kind"] == "update":
         changes = consent["changes"] or {}
         _close(conn, consent, "UPDATED", now)
-        mandates.transition(
+        lifecycle.transition(
             conn,
             mandate,
             mandate["status"],
-            mandates.INTERNAL_UPDATED,
+            lifecycle.INTERNAL_UPDATED,
             actor="bank",
             now=now,
             extra={
@@ -359,23 +350,19 @@ def decide(
             data={"changes": changes},
         )
         return PageResult(302, location=back_url(consent, mandate, "UPDATED", None))
-    deposits = eligible_deposits(conn, login_nc, _bank_key(mandate))
+    deposits = sql.eligible_deposits(conn, login_nc, _bank_key(mandate))
     chosen = next((d for d in deposits if d["iban"] == deposit_iban), None)
     if chosen is None and deposit_iban is None and len(deposits) == 1:
         chosen = deposits[0]
     if chosen is None:
         return _form_page(conn, consent, mandate, now, "یک سپرده را انتخاب کنید.", deposits)
-    card = conn.execute(
-        select(world_cards.c.number)
-        .where(and_(world_cards.c.deposit_iban == chosen["iban"], world_cards.c.status == "ACTIVE"))
-        .limit(1)
-    ).scalar_one_or_none()
+    card = sql.active_card(conn, chosen["iban"])
     _close(conn, consent, "CREATED", now)
-    mandates.transition(
+    lifecycle.transition(
         conn,
         mandate,
         "WAITING_FOR_CONFIRM",
-        mandates.INTERNAL_WAITING,
+        lifecycle.INTERNAL_WAITING,
         actor="bank",
         now=now,
         extra={
@@ -390,18 +377,15 @@ def decide(
 
 
 def show(conn: Connection, token: str, session: str | None, now: datetime) -> PageResult:
-    loaded = _load(conn, token)
-    if loaded is None:
-        return PageResult(404, page_message("صفحه یافت نشد", "این درخواست معتبر نیست."))
-    consent, mandate = loaded
-    done = _closed_or_expired(conn, consent, mandate, now)
-    if done is not None:
-        return done
+    opened = _open(conn, token, now)
+    if isinstance(opened, PageResult):
+        return opened
+    consent, mandate = opened
     if consent["stage"] == "LOGGED_IN" and session and _hash(session) == consent["session_hash"]:
         deposits = (
             []
             if consent["kind"] == "update"
-            else eligible_deposits(conn, consent["login_national_code"], _bank_key(mandate))
+            else sql.eligible_deposits(conn, consent["login_national_code"], _bank_key(mandate))
         )
         return _form_page(conn, consent, mandate, now, None, deposits)
     return _form_page(conn, consent, mandate, now, None)
@@ -420,13 +404,9 @@ def _form_page(
     Its forms may end at the merchant's redirect origin (see the module docstring), and it
     reloads itself once it has expired.
     """
-    merchant = merchant_name(conn, mandate["customer_id"])
+    merchant = sql.customer_name(conn, mandate["customer_id"])
     expiry = Expiry.of(consent, mandate, now)
-    text = (
-        render_login(consent, mandate, error, merchant, expiry)
-        if deposits is None
-        else render_approve(consent, mandate, deposits, error, merchant, expiry)
-    )
+    text = render_form(consent, mandate, error, merchant, expiry, deposits)
     return PageResult(200, text, merchant_origin=csp_origin(consent["redirect_url"]))
 
 
@@ -487,14 +467,6 @@ def page_message(title: str, text: str) -> str:
     )
 
 
-def merchant_name(conn: Connection, customer_id: int) -> str:
-    """The merchant (customer) asking for the mandate, as the consent page names it."""
-    name = conn.execute(
-        select(customers.c.name).where(customers.c.id == customer_id)
-    ).scalar_one_or_none()
-    return str(name or "")
-
-
 def _terms(consent: RowMapping, mandate: RowMapping, merchant: str) -> str:
     bank = by_payman_code(mandate["bank_code"])
     bank_name = bank.name_fa if bank else mandate["bank_code"]
@@ -502,19 +474,11 @@ def _terms(consent: RowMapping, mandate: RowMapping, merchant: str) -> str:
     expiration = (
         utc_from_ms(int(changes["expiration_date"])) if changes else mandate["expiration_date"]
     )
-    daily = changes.get("max_daily_count", mandate["max_daily_count"])
-    monthly = (
-        changes.get("max_monthly_count", mandate["max_monthly_count"])
-        if changes
-        else mandate["max_monthly_count"]
-    )
-    max_amount = (
-        changes.get("max_amount", mandate["max_amount"]) if changes else mandate["max_amount"]
-    )
-    daily_amount = (
-        changes.get("daily_max_amount", mandate["daily_max_amount"])
-        if changes
-        else mandate["daily_max_amount"]
+    # an update's page shows the new terms (its changes hold every term), a creation's the
+    # mandate's
+    daily, monthly, max_amount, daily_amount = (
+        changes.get(name, mandate[name])
+        for name in ("max_daily_count", "max_monthly_count", "max_amount", "daily_max_amount")
     )
     title = (
         "ویرایش قرارداد پرداخت مستقیم"
@@ -541,64 +505,64 @@ def _terms(consent: RowMapping, mandate: RowMapping, merchant: str) -> str:
     )
 
 
-def render_login(
+def render_form(
     consent: RowMapping,
     mandate: RowMapping,
     error: str | None,
-    merchant: str = "",
-    expiry: Expiry | None = None,
+    merchant: str,
+    expiry: Expiry,
+    deposits: list[RowMapping] | None,
 ) -> str:
+    """The sign-in page, or with ``deposits`` (signed in) the approval page: the terms, then
+    the form (with ``error`` above it) and when the page expires."""
     err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
     token = html.escape(consent["token"])
-    form = (
-        '<div class="card"><h2>ورود به بانک</h2>'
-        f"{err}"
-        '<form method="post" action="/payman-bank/oauth/login" id="login">'
-        f'<input type="hidden" name="boom_token" value="{token}">'
-        '<label for="national_code">کد ملی</label>'
-        '<input type="text" inputmode="numeric" id="national_code" name="national_code" '
-        'autocomplete="off" required maxlength="10">'
-        '<label for="mobile">شماره همراه</label>'
-        '<input type="tel" id="mobile" name="mobile" autocomplete="off" required maxlength="13">'
-        '<button class="ok" type="submit" id="login-submit">ورود</button></form>'
-        '<form method="post" action="/payman-bank/oauth/decide">'
-        f'<input type="hidden" name="boom_token" value="{token}">'
-        '<input type="hidden" name="action" value="cancel">'
-        '<button class="no" type="submit" id="cancel-login">انصراف</button></form>'
-        f"{_expiry_note(expiry)}</div>"
-    )
-    return _page("ورود به بانک", _terms(consent, mandate, merchant) + form, expiry)
-
-
-def render_approve(
-    consent: RowMapping,
-    mandate: RowMapping,
-    deposits: list[RowMapping],
-    error: str | None,
-    merchant: str = "",
-    expiry: Expiry | None = None,
-) -> str:
-    err = f'<p class="err" id="error">{html.escape(error)}</p>' if error else ""
-    token = html.escape(consent["token"])
-    if consent["kind"] == "update":
-        choice = f'<p>سپرده: <b dir="ltr">{html.escape(mandates.mask_deposit(mandate["deposit_number"]) or "")}</b></p>'
+    if deposits is None:
+        title = "ورود به بانک"
+        form = (
+            '<div class="card"><h2>ورود به بانک</h2>'
+            f"{err}"
+            '<form method="post" action="/payman-bank/oauth/login" id="login">'
+            f'<input type="hidden" name="boom_token" value="{token}">'
+            '<label for="national_code">کد ملی</label>'
+            '<input type="text" inputmode="numeric" id="national_code" name="national_code" '
+            'autocomplete="off" required maxlength="10">'
+            '<label for="mobile">شماره همراه</label>'
+            '<input type="tel" id="mobile" name="mobile" autocomplete="off" required maxlength="13">'
+            '<button class="ok" type="submit" id="login-submit">ورود</button></form>'
+            '<form method="post" action="/payman-bank/oauth/decide">'
+            f'<input type="hidden" name="boom_token" value="{token}">'
+            '<input type="hidden" name="action" value="cancel">'
+            '<button class="no" type="submit" id="cancel-login">انصراف</button></form>'
+        )
     else:
-        items = []
-        for i, d in enumerate(deposits):
-            checked = " checked" if i == 0 else ""
-            items.append(
-                f'<label class="dep"><input type="radio" name="deposit" value="{html.escape(d["iban"])}"'
-                f'{checked}><span dir="ltr">{html.escape(d["deposit_number"])}</span></label>'
-            )
-        choice = "<h2>انتخاب سپرده</h2>" + "".join(items)
-    body = (
-        '<div class="card">'
-        f"{err}"
-        '<form method="post" action="/payman-bank/oauth/decide" id="approve">'
-        f'<input type="hidden" name="boom_token" value="{token}">{choice}'
-        '<button class="ok" type="submit" name="action" value="approve" id="approve-submit">'
-        "تایید قرارداد</button>"
-        '<button class="no" type="submit" name="action" value="cancel" id="cancel">انصراف</button>'
-        f"</form>{_expiry_note(expiry)}</div>"
-    )
-    return _page("تایید قرارداد", _terms(consent, mandate, merchant) + body, expiry)
+        title = "تایید قرارداد"
+        form = (
+            '<div class="card">'
+            f"{err}"
+            '<form method="post" action="/payman-bank/oauth/decide" id="approve">'
+            f'<input type="hidden" name="boom_token" value="{token}">'
+            f"{_deposit_choice(consent, mandate, deposits)}"
+            '<button class="ok" type="submit" name="action" value="approve" id="approve-submit">'
+            "تایید قرارداد</button>"
+            '<button class="no" type="submit" name="action" value="cancel" id="cancel">'
+            "انصراف</button></form>"
+        )
+    body = _terms(consent, mandate, merchant) + form + f"{_expiry_note(expiry)}</div>"
+    return _page(title, body, expiry)
+
+
+def _deposit_choice(consent: RowMapping, mandate: RowMapping, deposits: list[RowMapping]) -> str:
+    """An update's deposit (the mandate's, masked), or a creation's choice of deposits."""
+    if consent["kind"] == "update":
+        masked = html.escape(mask_deposit(mandate["deposit_number"]) or "")
+        return f'<p>سپرده: <b dir="ltr">{masked}</b></p>'
+    items = []
+    for i, d in enumerate(deposits):
+        checked = " checked" if i == 0 else ""
+        items.append(
+            '<label class="dep"><input type="radio" name="deposit" '
+            f'value="{html.escape(d["iban"])}"{checked}>'
+            f'<span dir="ltr">{html.escape(d["deposit_number"])}</span></label>'
+        )
+    return "<h2>انتخاب سپرده</h2>" + "".join(items)

@@ -33,12 +33,11 @@ from pishkhan.iran.banks import by_payman_code
 from pishkhan.world.tables import world_deposits
 
 from . import ledger, limits, pgpay, sandbox
+from .access import PaymanService
 from .errors import PaymanError, invalid
-from .mandates import mask_card, mask_deposit
 from .merchants import Merchant, StaleCredentials
-from .schemas import as_utc, epoch_ms, get_amount, get_instant, get_str
-from .service import PaymanService
 from .tables import payman_forced_outcomes, payman_mandates, payman_transactions
+from .wire import as_utc, epoch_ms, get_amount, get_instant, get_str, mask_card, mask_deposit
 
 # The document's footnote: these banks book pays as PAYMAN_PAYMENT, the others as NORMAL.
 PAYMAN_PAYMENT_BANKS = frozenset({"BKMTIR", "MELIIR", "KESHIR", "BLUBIR"})

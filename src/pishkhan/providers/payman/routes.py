@@ -1,11 +1,10 @@
-"""Payman's HTTP surface: URL -> handler; parse the request, render the response."""
+"""Payman's HTTP surface: URL -> handler. A handler authenticates, reads the request through
+``wire``, calls a rule and answers its result; the document is generated from ``wire``."""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
-from urllib.parse import unquote_plus
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -15,64 +14,57 @@ from starlette.routing import BaseRoute, Route
 
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
-from pishkhan.web.asgi import InvalidQuery, query_map, query_pairs
-from pishkhan.web.openapi import ApiRoute, Op, build_document
+from pishkhan.web.asgi import InvalidQuery, query_map
+from pishkhan.web.openapi import ApiRoute, build_document
 from pishkhan.web.pages import security_headers
 from pishkhan.web.unrouted import catch_all
 
-from . import consent, errors, payments, reports
+from . import consent, errors, mandates, payments, reports, wire
+from .access import PaymanService
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
-from .merchants import StaleCredentials
-from .openapi_spec import OPS, PAGE_OPS, ref
-from .schemas import form_to_object, parse_body
-from .service import CLIENT_HEADERS, REPORT_HEADERS, PaymanService
+from .merchants import Merchant, StaleCredentials
+from .wire import CLIENT_HEADERS, OPS, REPORT_HEADERS, parse_body
 
 Handler = Callable[[Request], Awaitable[Response]]
-PERMISSIONS = [
-    {"id": 1, "name": "DIRECT_DEBIT", "display_name": "برداشت وجه"},
-    {"id": 2, "name": "BILL_PAY", "display_name": "پرداخت قبض"},
-]
+
+#: URL -> handler: (path, method, the handler's name; its operation is ``wire.OPS[name]``).
+API: Final = (
+    ("/oauth/token", "POST", "token"),
+    ("/v1/payman/create", "POST", "create"),
+    ("/v1/payman/getId", "GET", "get_id"),
+    ("/v1/payman/create/trace", "GET", "create_trace"),
+    ("/v1/payman/status/change", "POST", "status_change"),
+    ("/v1/payman/update", "POST", "update"),
+    ("/v1/payman/search", "POST", "search"),
+    ("/v1/payman/report/{payman_id}", "GET", "report"),
+    ("/v1/payman/report", "GET", "report_query"),
+    ("/v1/payman/pay", "POST", "pay"),
+    ("/v1/payman/pay/trace", "GET", "pay_trace"),
+    ("/v1/payman/transactions", "POST", "transactions"),
+    ("/v1/reports/transactions", "POST", "merchant_transactions"),
+    ("/v1/reports/transactions/statistics", "POST", "statistics"),
+    ("/v1/health/service", "GET", "health"),
+    ("/v1/payman/creditor/permissions", "GET", "permissions"),
+)
+#: The bank's consent pages (HTML).
+PAGES: Final = (
+    ("/payman-bank/oauth/authorize", "GET", "authorize"),
+    ("/payman-bank/oauth/login", "POST", "login"),
+    ("/payman-bank/oauth/decide", "POST", "decide"),
+)
+#: Anything else under the API's paths (not the HTML consent pages): 405 (with Allow) or 404,
+#: 2026 in the error envelope.
+API_PATHS: Final = ["/oauth/token", "/v1/payman/{rest:path}", "/v1/reports/{rest:path}"]
 
 
 def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-#: ``reference`` of the 071 that answers a query string that is not UTF-8 (the body's is ``$``)
-QUERY_REFERENCE: Final = "?"
-
-
 def _query(request: Request, *names: str) -> str | None:
-    """A query parameter by any of ``names``, case-insensitively (``Trace-id``, ``trace_id``);
-    the query decoded by the shared rule (:func:`query_pairs`): 071 when it is not UTF-8."""
-    try:
-        pairs = query_pairs(request.scope.get("query_string", b""))
-    except InvalidQuery:
-        raise invalid(QUERY_REFERENCE, "The query string is not UTF-8.") from None
-    folded: dict[str, str] = {}
-    for key, value in pairs:
-        folded.setdefault(key.strip().lower(), value)
-    for name in names:
-        found = folded.get(name)
-        if found is not None and found.strip():
-            return found.strip()
-    return None
-
-
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "basic" or not value.strip():
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        return None
-    return unquote_plus(client_id), unquote_plus(secret)
+    return wire.query_value(request.scope.get("query_string", b""), *names)
 
 
 def _guard(fn: Handler) -> Handler:
@@ -102,9 +94,50 @@ def _page(result: consent.PageResult, *, post: bool) -> Response:
 def build(runtime: Runtime) -> list[BaseRoute]:
     svc = PaymanService(runtime)
 
-    async def body_of(request: Request, *, required: bool = True) -> dict[str, Any]:
+    async def body_of(request: Request) -> dict[str, Any]:
         raw = await request.body()
-        return parse_body(raw, request.headers.get("content-type", ""), required=required)
+        return parse_body(raw, request.headers.get("content-type", ""), required=True)
+
+    async def auth(
+        request: Request, required: tuple[str, ...] = (), token_required: bool = True
+    ) -> Merchant:
+        return await run_in_threadpool(
+            svc.authenticate, request.headers, required, token_required=token_required
+        )
+
+    def consent_call(
+        rule: Callable[[PaymanService, Merchant, Mapping[str, str], dict[str, Any]], str],
+    ) -> Handler:
+        """create and update: a 302 to the consent page the rule opened."""
+
+        @_guard
+        async def handler(request: Request) -> Response:
+            merchant = await auth(request, CLIENT_HEADERS)
+            body = await body_of(request)
+            location = await run_in_threadpool(rule, svc, merchant, request.headers, body)
+            return Response(b"", status_code=302, headers={"Location": location})
+
+        return handler
+
+    def body_call(
+        rule: Callable[[PaymanService, Merchant, dict[str, Any]], Any],
+        required: tuple[str, ...],
+        *,
+        token_required: bool = True,
+    ) -> Handler:
+        """A JSON body in, the rule's answer out."""
+
+        @_guard
+        async def handler(request: Request) -> Response:
+            merchant = await auth(request, required, token_required)
+            body = await body_of(request)
+            return _json(await run_in_threadpool(rule, svc, merchant, body))
+
+        return handler
+
+    def report_call(rule: Callable[[PaymanService, Merchant, dict[str, Any]], Any]) -> Handler:
+        """A report call: the client headers and the user's id, the bearer token optional."""
+        return body_call(rule, REPORT_HEADERS, token_required=False)
 
     async def health_probe(_request: Request) -> Response:
         return Response(b"", status_code=200)
@@ -112,66 +145,30 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     @_guard
     async def token(request: Request) -> Response:
         raw = await request.body()
-        ctype = request.headers.get("content-type", "").lower()
-        data = parse_body(raw, ctype) if "json" in ctype else form_to_object(raw)
-        form = {k: str(v) for k, v in data.items() if not isinstance(v, dict | list)}
-        basic = _basic_credentials(request.headers.get("authorization", ""))
-        if basic is not None and not form.get("client_id"):
-            # Generic OAuth libraries send the client credentials as HTTP Basic (RFC 6749
-            # 2.3.1), which the Spring-style token endpoint accepts too.
-            form["client_id"], form["client_secret"] = basic
-        return _json(await run_in_threadpool(svc.issue_token, form))
-
-    async def auth(
-        request: Request, required: tuple[str, ...] = (), token_required: bool = True
-    ) -> Any:
-        return await run_in_threadpool(
-            svc.authenticate, request.headers, required, token_required=token_required
+        form = wire.token_form(
+            raw,
+            request.headers.get("content-type", ""),
+            request.headers.get("authorization", ""),
         )
-
-    @_guard
-    async def create(request: Request) -> Response:
-        merchant = await auth(request, CLIENT_HEADERS)
-        body = await body_of(request)
-        location = await run_in_threadpool(svc.create, merchant, request.headers, body)
-        return Response(b"", status_code=302, headers={"Location": location})
-
-    @_guard
-    async def update(request: Request) -> Response:
-        merchant = await auth(request, CLIENT_HEADERS)
-        body = await body_of(request)
-        location = await run_in_threadpool(svc.update, merchant, request.headers, body)
-        return Response(b"", status_code=302, headers={"Location": location})
+        return _json(await run_in_threadpool(svc.issue_token, form))
 
     @_guard
     async def get_id(request: Request) -> Response:
         merchant = await auth(request)
         code = _query(request, "payman_code", "payman-code", "paymancode")
-        return _json(await run_in_threadpool(svc.get_id, merchant, code))
+        return _json(await run_in_threadpool(mandates.get_id, svc, merchant, code))
 
     @_guard
     async def create_trace(request: Request) -> Response:
         merchant = await auth(request, CLIENT_HEADERS)
         trace = _query(request, "trace-id", "trace_id", "traceid")
-        return _json(await run_in_threadpool(svc.create_trace, merchant, trace))
-
-    @_guard
-    async def status_change(request: Request) -> Response:
-        merchant = await auth(request, CLIENT_HEADERS)
-        body = await body_of(request)
-        return _json(await run_in_threadpool(svc.status_change, merchant, body))
-
-    @_guard
-    async def search(request: Request) -> Response:
-        merchant = await auth(request, REPORT_HEADERS, token_required=False)
-        body = await body_of(request)
-        return _json(await run_in_threadpool(svc.search, merchant, body))
+        return _json(await run_in_threadpool(mandates.create_trace, svc, merchant, trace))
 
     @_guard
     async def report(request: Request) -> Response:
         merchant = await auth(request, REPORT_HEADERS, token_required=False)
         payman_id = request.path_params["payman_id"]
-        return _json(await run_in_threadpool(svc.report, merchant, payman_id))
+        return _json(await run_in_threadpool(reports.report, svc, merchant, payman_id))
 
     @_guard
     async def report_query(request: Request) -> Response:
@@ -180,7 +177,7 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         payman_id = _query(request, "payman-id", "payman_id", "paymanid")
         if not payman_id:
             raise invalid("payman-id", "The payman-id field is required.")
-        return _json(await run_in_threadpool(svc.report, merchant, payman_id))
+        return _json(await run_in_threadpool(reports.report, svc, merchant, payman_id))
 
     async def pay(headers: dict[str, str], raw: bytes) -> tuple[int, bytes]:
         # The hot path (a JsonRoute). PostgreSQL: authentication from the merchant cache and
@@ -224,24 +221,6 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         return _json(await run_in_threadpool(payments.pay_trace, svc, merchant, trace, day))
 
     @_guard
-    async def transactions(request: Request) -> Response:
-        merchant = await auth(request, REPORT_HEADERS, token_required=False)
-        body = await body_of(request)
-        return _json(await run_in_threadpool(reports.transactions, svc, merchant, body))
-
-    @_guard
-    async def merchant_transactions(request: Request) -> Response:
-        merchant = await auth(request, REPORT_HEADERS, token_required=False)
-        body = await body_of(request)
-        return _json(await run_in_threadpool(reports.merchant_transactions, svc, merchant, body))
-
-    @_guard
-    async def statistics(request: Request) -> Response:
-        merchant = await auth(request, REPORT_HEADERS, token_required=False)
-        body = await body_of(request)
-        return _json(await run_in_threadpool(reports.statistics, svc, merchant, body))
-
-    @_guard
     async def health(request: Request) -> Response:
         merchant = await auth(request, REPORT_HEADERS)
         return _json(reports.health(svc, merchant))
@@ -249,24 +228,13 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     @_guard
     async def permissions(request: Request) -> Response:
         await auth(request)
-        return _json(PERMISSIONS)
+        return _json(wire.PERMISSIONS)
 
     # -- the bank consent pages --------------------------------------------------------------
 
     def _webview(request: Request) -> Response | None:
-        ua = request.headers.get("user-agent", "")
-        if "; wv)" in ua:
-            return _page(
-                consent.PageResult(
-                    403,
-                    consent.page_message(
-                        "مرورگر پشتیبانی نمی‌شود",
-                        "این صفحه باید در مرورگر باز شود و در وب‌ویو قابل استفاده نیست.",
-                    ),
-                ),
-                post=False,
-            )
-        return None
+        refused = consent.webview_refusal(request.headers.get("user-agent", ""))
+        return None if refused is None else _page(refused, post=False)
 
     async def authorize(request: Request) -> Response:
         refused = _webview(request)
@@ -308,7 +276,7 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         response = _page(
             consent.PageResult(
                 303,
-                location=f"/payman-bank/oauth/authorize?boom_token={token_}&bank_id={_mandate['bank_code']}",
+                location=f"{consent.PAGE_PATH}?boom_token={token_}&bank_id={_mandate['bank_code']}",
             ),
             post=True,
         )
@@ -328,85 +296,71 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         action = str(form.get("action") or "")
         deposit = form.get("deposit")
         session = request.cookies.get(consent.COOKIE)
+        # Cancelling needs no sign-in (the login page offers it too).
+        cancelling = action == "cancel"
+        chosen = None if cancelling or deposit is None else str(deposit)
 
         def work() -> consent.PageResult:
             with runtime.db.write() as conn:
-                if action == "cancel":
-                    # Cancelling needs no sign-in (the login page offers it too).
-                    return consent.decide(
-                        conn, token_, session, action, None, runtime.clock.now_utc(), trusted=True
-                    )
+                now = runtime.clock.now_utc()
                 return consent.decide(
-                    conn,
-                    token_,
-                    session,
-                    action,
-                    str(deposit) if deposit is not None else None,
-                    runtime.clock.now_utc(),
+                    conn, token_, session, action, chosen, now, trusted=cancelling
                 )
 
-        response = _page(await run_in_threadpool(work), post=True)
-        return response
+        return _page(await run_in_threadpool(work), post=True)
 
     handlers: dict[str, Handler] = {
         "token": token,
-        "create": create,
+        "create": consent_call(mandates.create),
         "get_id": get_id,
         "create_trace": create_trace,
-        "status_change": status_change,
-        "update": update,
-        "search": search,
+        "status_change": body_call(mandates.status_change, CLIENT_HEADERS),
+        "update": consent_call(mandates.update),
+        "search": report_call(reports.search),
         "report": report,
         "report_query": report_query,
         "pay_trace": pay_trace,
-        "transactions": transactions,
-        "merchant_transactions": merchant_transactions,
-        "statistics": statistics,
+        "transactions": report_call(reports.transactions),
+        "merchant_transactions": report_call(reports.merchant_transactions),
+        "statistics": report_call(reports.statistics),
         "health": health,
         "permissions": permissions,
+        "authorize": authorize,
+        "login": login,
+        "decide": decide,
     }
     routes: list[BaseRoute] = [Route("/", health_probe, methods=["GET", "HEAD"])]
-    for name, (path, method, op) in OPS.items():
+    for path, method, name in (*API, *PAGES):
+        op = OPS[name]
         if name == "pay":
             routes.append(JsonRoute(path, pay, methods=[method], op=op))
         else:
             routes.append(ApiRoute(path, handlers[name], methods=[method], op=op))
-    page_handlers: dict[str, Handler] = {"authorize": authorize, "login": login, "decide": decide}
-    for name, (path, method, op) in PAGE_OPS.items():
-        routes.append(ApiRoute(path, page_handlers[name], methods=[method], op=op))
-    # Anything else under the API's paths (not the HTML consent pages): 405 (with Allow) or
-    # 404, 2026 in the error envelope.
-    api_paths = ["/oauth/token", "/v1/payman/{rest:path}", "/v1/reports/{rest:path}"]
-    routes.extend(catch_all(api_paths, routes, errors.unrouted))
+    routes.extend(catch_all(API_PATHS, routes, errors.unrouted))
     return routes
 
 
-def openapi(runtime: Runtime) -> dict[str, Any]:
-    from .openapi_spec import COMPONENTS, DESCRIPTION
+def openapi(_runtime: Runtime) -> dict[str, Any]:
+    """The served document, generated from the wire models and operations."""
+
+    async def _noop(_request: Request) -> Response:
+        return Response()
 
     return build_document(
         title="pishkhan Payman (direct debit)",
         version=__version__,
-        description=DESCRIPTION,
-        routes=build_routes_for_doc(runtime),
+        description=wire.DESCRIPTION,
+        routes=[
+            ApiRoute(path, _noop, methods=[method], op=OPS[name])
+            for path, method, name in (*API, *PAGES)
+        ],
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
-        extra_components=COMPONENTS,
-        # 071 in the error envelope (errors.body_refusal), also on the consent pages' forms
-        body_refusal=lambda op: ref("Error") if op.response_media == "application/json" else None,
+        # 071 in the error envelope (errors.body_refusal); the consent pages' forms: no body
+        body_refusal=lambda op: wire.Error if op.response_media == "application/json" else None,
     )
 
 
-def build_routes_for_doc(_runtime: Runtime) -> list[Any]:
-    async def _noop(_request: Request) -> Response:
-        return Response()
-
-    out: list[Any] = []
-    for path, method, op in [*OPS.values(), *PAGE_OPS.values()]:
-        out.append(ApiRoute(path, _noop, methods=[method], op=op))
-    return out
-
-
-__all__ = ["Op", "build", "openapi"]
+__all__ = ["build", "openapi"]
 
 #: The body of an unexpected failure's 500 (the request middleware's last resort).
 SERVER_ERROR: Final = orjson.dumps(PaymanError("2001").body())

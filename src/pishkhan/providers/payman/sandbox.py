@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 from pishkhan.core.shared_state import SharedState
 from pishkhan.iran.banks import payman_banks
 
+from .errors import PaymanError
+
 BANKS_KEY = "payman.banks"
 FORCE_KEY = "payman.force"
 SERVICES = ("pay", "create")
@@ -74,3 +76,13 @@ def set_bank_state(
 
 def forced_outcomes_exist(state: SharedState) -> bool:
     return bool((state.get(FORCE_KEY) or {}).get("active"))
+
+
+def require_open(state: SharedState, bank_code: str, service: str) -> None:
+    """Refuse a call to a bank's service the sandbox has closed (2500) or, by its failure rate,
+    an unstable one (2000)."""
+    status, rate = bank_state(state, bank_code, service)
+    if status == "inaccessible":
+        raise PaymanError("2500")
+    if status == "unstable" and unstable_fails(rate):
+        raise PaymanError("2000")
