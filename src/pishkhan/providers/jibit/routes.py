@@ -125,8 +125,7 @@ def _fixed(
 
 
 def _availability(api: JibitApi, _c: CustomerInfo, query: wire.Params) -> Body:
-    if query.get("cardToIBAN") is not None and not wire.flag(query, "cardToIBAN"):
-        raise JibitError("invalid.request_body")
+    wire.card_to_iban_report(query)
     return api.read(cards.availability)
 
 

@@ -220,6 +220,12 @@ def name(raw: str | None) -> str | None:
     return raw
 
 
+def card_to_iban_report(query: Params) -> None:
+    """The availability report's ``cardToIBAN``: absent or true (the only report there is)."""
+    if query.get("cardToIBAN") is not None and not flag(query, "cardToIBAN"):
+        raise JibitError("invalid.request_body")
+
+
 def report_day(raw: str | None, today: date) -> date:
     """The daily report's ``yearMonthDay`` (Jalali ``yyMMdd``) as a Gregorian date."""
     if raw is None:
