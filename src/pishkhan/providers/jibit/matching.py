@@ -25,21 +25,11 @@ Holders = tuple[frozenset[str] | None, tuple[str, ...]]
 #: Reads the holders of the subject named by the request (raising its documented errors).
 Subject = Callable[[Connection], Holders]
 
-_PARAMS: Final = (
-    "cardNumber",
-    "depositNumber",
-    "iban",
-    "nationalCode",
-    "birthDate",
-    "name",
-    "mobileNumber",
-)
-
 
 def matching_service(params: wire.Params) -> str:
     """Which of the seven matching services the present parameters select, in this order
     (``handler.not_found``: none)."""
-    has = {k for k in _PARAMS if wire.get(params, k) is not None}
+    has = {k for k in wire.MATCHING_PARAMS if wire.get(params, k) is not None}
     for against, needs in (("NATIONAL_CODE", {"nationalCode", "birthDate"}), ("NAME", {"name"})):
         if needs <= has:
             for kind, field in (

@@ -440,17 +440,31 @@ class Matching(Answer):
     matched: bool
 
 
-class MatchingRequest(Request):
-    "The same parameters as the query string (POST, or GET with a JSON body); the query string wins when both are present."
+#: The matching parameters, in the document's order (query string or JSON body).
+MATCHING_PARAMS: Final = (
+    "cardNumber",
+    "bank",
+    "depositNumber",
+    "iban",
+    "nationalCode",
+    "birthDate",
+    "name",
+    "mobileNumber",
+)
 
-    cardNumber: Param = None
-    bank: Param = None
-    depositNumber: Param = None
-    iban: Param = None
-    nationalCode: Param = None
-    birthDate: Param = None
-    name: Param = None
-    mobileNumber: Param = None
+
+def _fields(names: tuple[str, ...], kind: Any) -> dict[str, Any]:
+    """Optional fields of one kind (absent when not given), for ``create_model``."""
+    return {n: (kind, None) for n in names}
+
+
+MatchingRequest: type[Request] = create_model(
+    "MatchingRequest",
+    __base__=Request,
+    __doc__="The same parameters as the query string (POST, or GET with a JSON body); "
+    "the query string wins when both are present.",
+    **_fields(MATCHING_PARAMS, Param),
+)
 
 
 class AddressInfo(Answer):
@@ -483,16 +497,6 @@ class WgsInquiry(Answer):
     wgsInfo: WGSInfo
 
 
-class SimilarityRequest(Request):
-    nationalCode: Param = None
-    birthDate: Param = None
-    firstName: Param = None
-    lastName: Param = None
-    fullName: Param = None
-    fatherName: Param = None
-    checkAliveness: Param = None
-
-
 #: Similarity's request name -> its answer field.
 SIMILARITY_FIELDS: Final = (
     ("firstName", "firstNameSimilarityPercentage"),
@@ -500,15 +504,20 @@ SIMILARITY_FIELDS: Final = (
     ("fullName", "fullNameSimilarityPercentage"),
     ("fatherName", "fatherNameSimilarityPercentage"),
 )
-
-
-class Similarity(Answer):
-    """one percentage per name supplied"""
-
-    firstNameSimilarityPercentage: Percentage = None
-    lastNameSimilarityPercentage: Percentage = None
-    fullNameSimilarityPercentage: Percentage = None
-    fatherNameSimilarityPercentage: Percentage = None
+SimilarityRequest: type[Request] = create_model(
+    "SimilarityRequest",
+    __base__=Request,
+    **_fields(
+        ("nationalCode", "birthDate", *(k for k, _ in SIMILARITY_FIELDS), "checkAliveness"),
+        Param,
+    ),
+)
+Similarity: type[Answer] = create_model(
+    "Similarity",
+    __base__=Answer,
+    __doc__="one percentage per name supplied",
+    **_fields(tuple(out for _, out in SIMILARITY_FIELDS), Percentage),
+)
 
 
 class IdentificationDocument(Answer):
