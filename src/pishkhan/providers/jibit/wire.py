@@ -318,7 +318,7 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_plain)
 
 
-class Request(BaseModel):
+class RequestBody(BaseModel):
     """A request body: these fields; others are ignored."""
 
     model_config = ConfigDict(json_schema_extra=_plain)
@@ -346,12 +346,12 @@ class Error(Answer):
     message: str = Field(description="Persian, as the document words it")
 
 
-class TokenRequest(Request):
+class TokenRequest(RequestBody):
     apiKey: str
     secretKey: str
 
 
-class RefreshRequest(Request):
+class RefreshRequest(RequestBody):
     accessToken: str
     refreshToken: str
 
@@ -458,9 +458,9 @@ def _fields(names: tuple[str, ...], kind: Any) -> dict[str, Any]:
     return {n: (kind, None) for n in names}
 
 
-MatchingRequest: type[Request] = create_model(
+MatchingRequest: type[RequestBody] = create_model(
     "MatchingRequest",
-    __base__=Request,
+    __base__=RequestBody,
     __doc__="The same parameters as the query string (POST, or GET with a JSON body); "
     "the query string wins when both are present.",
     **_fields(MATCHING_PARAMS, Param),
@@ -504,9 +504,9 @@ SIMILARITY_FIELDS: Final = (
     ("fullName", "fullNameSimilarityPercentage"),
     ("fatherName", "fatherNameSimilarityPercentage"),
 )
-SimilarityRequest: type[Request] = create_model(
+SimilarityRequest: type[RequestBody] = create_model(
     "SimilarityRequest",
-    __base__=Request,
+    __base__=RequestBody,
     **_fields(
         ("nationalCode", "birthDate", *(k for k, _ in SIMILARITY_FIELDS), "checkAliveness"),
         Param,
