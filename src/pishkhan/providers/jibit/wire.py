@@ -1,14 +1,15 @@
-"""The Jibit wire: request parsing, the answer bodies, and the models the document is made of.
+"""The Jibit wire: request parsing, and the models of the bodies the document is made of.
 
 * Parsing. Parameters arrive as a flat mapping (query string, JSON body, or both: the query
   wins). A value that is missing, ``null``, empty or the literal string ``None`` is absent.
   Identifiers are validated with :mod:`pishkhan.iran` (checksums, Luhn, mod-97, Jalali dates);
   each bad value raises the :class:`JibitError` the document gives it.
-* Answers. Each answer body is built by one function here as a plain dict (serialised with
-  orjson: no model on the hot path), with the document's field names and casing.
-* Models. The pydantic models below describe those bodies (and the request bodies) exactly; the
-  surface's OpenAPI document is generated from them (``routes.openapi``), and the wire tests
-  validate every answer against that document.
+* Answers. The rules (``cards``, ``ibans``, ``matching`` ...) build each answer body as a plain
+  dict with the document's field names and casing, serialised with orjson: no model on the hot
+  path. The few bodies that are not one rule's (token pair, health, a guild's fields) are here.
+* Models. The pydantic models below describe those bodies (and the request bodies) exactly;
+  the surface's OpenAPI document is generated from them (``routes.openapi``), and
+  ``tests/wire/jibit/test_jibit_wire_models.py`` checks every route's answers against them.
 """
 
 from __future__ import annotations
