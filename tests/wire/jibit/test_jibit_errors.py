@@ -482,7 +482,7 @@ def test_service_disabled_for_customer(
 def test_server_error_envelope(
     client: Any, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pishkhan.providers.jibit import lookups
+    from pishkhan.providers.jibit import sql as lookups
 
     def boom(*_a: Any) -> None:
         raise RuntimeError("boom")

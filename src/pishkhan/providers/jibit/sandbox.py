@@ -5,7 +5,7 @@
   change within a second. An unavailable service answers ``providers.not_available``.
 * Sana's answer when the SIM is not the person's (or unknown) lives in the same state,
   ``"sana_mismatch"``: ``"error"`` (the default, as the document's note says: the service
-  fails, with ``service.SANA_MISMATCH_CODE``) or ``"matched_false"`` (200 with ``matched: false,
+  fails, with ``identity.SANA_MISMATCH_CODE``) or ``"matched_false"`` (200 with ``matched: false,
   registered: false``, pishkhan's answer before, for clients built against it).
 * Per-bank switches live in the world's ``world_banks`` rows: ``active`` (card services answer
   ``card.source_bank_is_not_active``), ``provider_active`` (``card.provider_is_not_active``) and
@@ -23,13 +23,27 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pishkhan import iran
 from pishkhan.core.errors import InvalidInput, NotFound
-from pishkhan.providers.jibit.service import SERVICES
+from pishkhan.providers.jibit.billing import SERVICES
+from pishkhan.providers.jibit.errors import JibitError
 from pishkhan.runtime import Runtime
 from pishkhan.world.tables import world_banks
 
 STATE_KEY: Final = "jibit.sandbox"
 BANK_FLAGS: Final = ("active", "provider_active", "card_to_iban_available")
 SANA_MISMATCH_MODES: Final = ("error", "matched_false")
+
+
+def latency_seconds(state: dict[str, Any] | None) -> float:
+    """The sandbox latency every authenticated call waits (0: none)."""
+    return int(state["latency_ms"]) / 1000 if state and state.get("latency_ms") else 0.0
+
+
+def check_available(state: dict[str, Any] | None, svc: str) -> None:
+    """``providers.not_available`` when the fault switch names ``svc`` (or ``*``)."""
+    if state:
+        down = state.get("unavailable") or ()
+        if "*" in down or svc in down:
+            raise JibitError("providers.not_available")
 
 
 def sana_mismatch_error(state: dict[str, Any] | None) -> bool:

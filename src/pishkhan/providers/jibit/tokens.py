@@ -1,4 +1,5 @@
-"""Jibit access and refresh tokens: HS256 JWTs checked in memory, without a database round trip.
+"""Jibit access and refresh tokens: HS256 JWTs checked in memory, without a database round trip,
+and the rules of the token endpoints and of every authenticated call.
 
 An access token is valid 24 hours, a refresh token 48 hours (the document). Both carry the
 customer id (``sub``), the pair id (``pid``, shared by the two tokens of one pair, which is what
@@ -15,12 +16,16 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 import orjson
 
 from pishkhan.core.caches import remember
+from pishkhan.core.ids import verify_secret
+from pishkhan.providers.jibit.errors import JibitError
+from pishkhan.providers.jibit.tenancy import CustomerInfo
 
 ACCESS_TTL: Final = 24 * 3600
 REFRESH_TTL: Final = 48 * 3600
@@ -117,3 +122,83 @@ class AccessTokenCache:
         if claims is None or claims.kind != "access":
             return None
         return remember(self._cache, token, claims, self._max)
+
+
+# -- the rules of the token endpoints and of every authenticated call -------------------------
+
+#: The services whose tables document ``token.is_required`` (the others answer ``forbidden``).
+TOKEN_REQUIRED_SERVICES: Final = frozenset({"CORPORATION_IDENTITY", "MILITARY_SERVICE", "SANA"})
+
+Lookup = Callable[[int], CustomerInfo | None]
+
+
+def authenticate(
+    authorization: str | None,
+    host: str | None,
+    svc: str | None,
+    tokens: AccessTokenCache,
+    customers: Lookup,
+    now: float,
+) -> CustomerInfo:
+    """The customer of ``Authorization: Bearer <accessToken>``: a well-signed access token, not
+    expired on the sandbox clock, of an active customer whose credential version it carries,
+    from an allowed address (``forbidden``; ``token.is_required`` without a token on the
+    services that document it)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if not token or scheme.lower() != "bearer":
+        if svc in TOKEN_REQUIRED_SERVICES:
+            raise JibitError("token.is_required")
+        raise JibitError("forbidden")
+    claims = tokens.claims(token)
+    if claims is None or claims.expires_at <= now:
+        raise JibitError("forbidden")
+    customer = customers(claims.customer_id)
+    if (
+        customer is None
+        or not customer.active
+        or customer.credential_version != claims.credential_version
+        or not customer.allows(host)
+    ):
+        raise JibitError("forbidden")
+    return customer
+
+
+def check_credentials(customer: CustomerInfo | None, secret: str, host: str | None) -> CustomerInfo:
+    """The customer of ``/v1/tokens/generate``'s API key, if the secret is its and the address
+    allowed (``invalid.credentials``)."""
+    if (
+        customer is None
+        or not customer.active
+        or not verify_secret(secret, customer.secret_hash)
+        or not customer.allows(host)
+    ):
+        raise JibitError("invalid.credentials")
+    return customer
+
+
+def refresh_claims(signer: TokenSigner, access_raw: str, refresh_raw: str, now: float) -> Claims:
+    """The refresh token's claims, if it is a live refresh token and the access token (expired
+    or not) is of the same pair."""
+    claims = signer.decode(refresh_raw)
+    if claims is None or claims.kind != "refresh" or claims.expires_at <= now:
+        raise JibitError("refreshToken.not_valid")
+    access = signer.decode(access_raw)
+    if (
+        access is None
+        or access.kind != "access"
+        or access.pair_id != claims.pair_id
+        or access.customer_id != claims.customer_id
+    ):
+        raise JibitError("invalid.tokens_pair")
+    return claims
+
+
+def check_refresh(customer: CustomerInfo | None, claims: Claims, host: str | None) -> CustomerInfo:
+    """The customer a refresh is for: active, from an allowed address (``client.not_found``),
+    with the credential version of the pair (``refreshToken.not_valid`` after a rotation)."""
+    if customer is None or not customer.active or not customer.allows(host):
+        raise JibitError("client.not_found")
+    if customer.credential_version != claims.credential_version:
+        raise JibitError("refreshToken.not_valid")
+    return customer

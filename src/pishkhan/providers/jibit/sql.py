@@ -1,4 +1,5 @@
-"""Read-only queries of the world registry for the Jibit surface (one statement per lookup).
+"""The Jibit surface's SQL: read-only queries of the world registry (one statement per lookup)
+and of the customer's wallets.
 
 Statements are built once at import with bind parameters, so SQLAlchemy compiles each once; the
 card lookup (the hot path) is pre-written SQL run on the DBAPI cursor.
@@ -14,6 +15,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.engine import Connection, Row
 
 from pishkhan.core.db import DriverSQL
+from pishkhan.tenants.tables import wallets
 from pishkhan.world.tables import (
     world_addresses,
     world_banks,
@@ -203,3 +205,16 @@ def sana(conn: Connection, national_code: str) -> Row[Any] | None:
 
 def bank_states(conn: Connection) -> dict[str, Row[Any]]:
     return {r.bank: r for r in conn.execute(_BANKS)}
+
+
+_WALLETS = select(wallets.c.wallet, wallets.c.balance).where(
+    and_(
+        wallets.c.customer_id == bindparam("customer"),
+        wallets.c.wallet.in_(("jibit.PRF", "jibit.POF")),
+    )
+)
+
+
+def jibit_balances(conn: Connection, customer_id: int) -> dict[str, int]:
+    """The customer's Jibit wallets: ``jibit.PRF``/``jibit.POF`` -> balance (absent: no row)."""
+    return {r.wallet: int(r.balance) for r in conn.execute(_WALLETS, {"customer": customer_id})}
