@@ -1,13 +1,18 @@
-"""The customer behind a request: its customer-code check, and the failure's usage record."""
+"""The customer behind a request: its customer-code check, its transaction and audit entries,
+and a refusal's usage record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from pishkhan.core.ids import verify_secret
 from pishkhan.iran import fold_digits
 from pishkhan.runtime import Runtime
 from pishkhan.tenants import billing
@@ -16,6 +21,7 @@ from pishkhan.tenants.tables import customers, pendar_accounts
 from . import caches
 from . import errors as E
 from .errors import PendarError
+from .wire import Fields, field
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,42 @@ def failing(exc: PendarError, acct: Account | None) -> PendarError:
     :func:`record_failure`)."""
     exc.customer_id = acct.customer_id if acct else None  # type: ignore[attr-defined]
     return exc
+
+
+@contextmanager
+def transaction(
+    runtime: Runtime, data: Fields, *, report: bool = False
+) -> Iterator[tuple[Connection, Account]]:
+    """A write transaction for the customer of the request's ``customercode`` (1203 when there
+    is none): with ``report``, a bare customer code whose ``reportkey`` must match (1203). A
+    :class:`PendarError` raised inside is tagged with the customer (:func:`failing`); one
+    raised by these checks is not (nobody's call to count)."""
+    acct: Account | None = None
+    try:
+        with runtime.db.write() as conn:
+            found = account(conn, field(data, "customercode"), bare=report)
+            if report and not verify_secret(field(data, "reportkey"), found.report_key_hash):
+                raise PendarError(E.CUSTOMER_INVALID)
+            acct = found
+            yield conn, acct
+    except PendarError as exc:
+        raise failing(exc, acct) from None
+
+
+def audit(
+    runtime: Runtime,
+    conn: Connection,
+    acct: Account,
+    action: str,
+    subject: str,
+    data: dict[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """The audit entry of the customer's operation, in its transaction."""
+    runtime.audit.append(
+        conn, actor=f"pendar:{acct.customer_code}", action=action, subject=subject, data=data, at=at
+    )
 
 
 def record_failure(runtime: Runtime, customer_id: int, method: str, code: int) -> None:

@@ -28,7 +28,7 @@ from . import ca as ca_mod
 from . import caches, sql
 from . import errors as E
 from . import profiles as P
-from .accounts import Account, cached_account, failing
+from .accounts import Account, audit, cached_account, failing
 from .authorities import ca_and_profile
 from .errors import PendarError
 from .registration import subject_fields
@@ -352,12 +352,13 @@ class IssueJob:
         )
         if payment_id:
             sql.pay_certificate(conn, payment_id, cert_id)
-        runtime.audit.append(
+        audit(
+            runtime,
             conn,
-            actor=f"pendar:{acct.customer_code}",
-            action="pendar.certificate.issue",
-            subject=f"pendar.certificate:{loaded.name}:{issued.serial_hex}",
-            data={
+            acct,
+            "pendar.certificate.issue",
+            f"pendar.certificate:{loaded.name}:{issued.serial_hex}",
+            {
                 "tracking_code": reg.tracking_code,
                 "profile": profile.name,
                 "price": price,

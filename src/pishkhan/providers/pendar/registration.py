@@ -38,7 +38,7 @@ from . import ca as ca_mod
 from . import errors as E
 from . import profiles as P
 from . import signatures, sql
-from .accounts import Account, account, failing
+from .accounts import Account, audit, transaction
 from .authorities import ca_and_profile
 from .errors import PendarError
 from .signer import KeyEncryptor
@@ -161,78 +161,71 @@ def _new_tracking_code(conn: Connection, values: dict[str, Any]) -> str:
 def register_info(runtime: Runtime, data: Fields) -> dict[str, Any]:
     ca_mod.hierarchy(runtime)
     person_in = lower_keys(data.get("persondata"))
-    customercode = field(data, "customercode")
-    acct: Account | None = None
-    try:
-        with runtime.db.write() as conn:
-            acct = account(conn, customercode)
-            nc_raw = field(person_in, "nationalcode")
-            if not nc_raw:
-                raise PendarError(E.NATIONAL_CODE_REQUIRED)
-            loaded, profile = ca_and_profile(
-                runtime, acct, field(data, "caname"), field(data, "profilename")
+    with transaction(runtime, data) as (conn, acct):
+        nc_raw = field(person_in, "nationalcode")
+        if not nc_raw:
+            raise PendarError(E.NATIONAL_CODE_REQUIRED)
+        loaded, profile = ca_and_profile(
+            runtime, acct, field(data, "caname"), field(data, "profilename")
+        )
+        check_signature("RegisterInfo", acct.public_key_pem, data)
+        person = _registration_person(conn, acct, loaded.definition, person_in)
+        token_type = (field(person_in, "tokentype") or "USERGENERATED").upper()
+        if token_type not in ("USERGENERATED", "P12"):
+            raise PendarError(E.FAILED, "نوع توکن باید USERGENERATED یا P12 باشد")
+        password = field(person_in, "password")
+        if token_type == "P12" and not password:
+            raise PendarError(E.FAILED, "گذرواژه برای توکن P12 الزامی است")
+        subject = ca_mod.subject_of(profile, subject_fields(person))
+        subject_dn = subject.dn
+        now = runtime.clock.now_utc()
+        sealed = (
+            KeyEncryptor(runtime.settings.token_secret).seal(password.encode("utf-8"))
+            if password
+            else None
+        )
+        values: dict[str, Any] = {
+            "customer_id": acct.customer_id,
+            "ca_name": loaded.name,
+            "profile_name": profile.name,
+            "national_code": person["NationalCode"],
+            "subject_dn": subject_dn,
+            "subject_der": subject.der,
+            "subject_cn": subject.cn,
+            "person": person,
+            "token_type": token_type,
+            "p12_password": sealed,
+            "approval_required": profile.approval,
+            "updated_at": now,
+        }
+        tracking_code: str | None = None
+        if not loaded.definition.government:
+            key = hashlib.sha256(
+                f"{acct.customer_id}|{loaded.name}|{subject_dn}".encode()
+            ).hexdigest()
+            values["subject_key"] = key
+            existing = sql.registration_by_subject(conn, key)
+            if existing is not None:
+                tracking_code = existing[1]
+                sql.update_registration(conn, existing[0], values)
+        if tracking_code is None:
+            tracking_code = _new_tracking_code(
+                conn, {**values, "approved": False, "registered_at": now}
             )
-            check_signature("RegisterInfo", acct.public_key_pem, data)
-            person = _registration_person(conn, acct, loaded.definition, person_in)
-            token_type = (field(person_in, "tokentype") or "USERGENERATED").upper()
-            if token_type not in ("USERGENERATED", "P12"):
-                raise PendarError(E.FAILED, "نوع توکن باید USERGENERATED یا P12 باشد")
-            password = field(person_in, "password")
-            if token_type == "P12" and not password:
-                raise PendarError(E.FAILED, "گذرواژه برای توکن P12 الزامی است")
-            subject = ca_mod.subject_of(profile, subject_fields(person))
-            subject_dn = subject.dn
-            now = runtime.clock.now_utc()
-            sealed = (
-                KeyEncryptor(runtime.settings.token_secret).seal(password.encode("utf-8"))
-                if password
-                else None
-            )
-            values: dict[str, Any] = {
-                "customer_id": acct.customer_id,
-                "ca_name": loaded.name,
-                "profile_name": profile.name,
+        active = sql.active_certificate(conn, loaded.name, person["NationalCode"], subject_dn, now)
+        audit(
+            runtime,
+            conn,
+            acct,
+            "pendar.register",
+            f"pendar.registration:{tracking_code}",
+            {
+                "ca": loaded.name,
+                "profile": profile.name,
                 "national_code": person["NationalCode"],
-                "subject_dn": subject_dn,
-                "subject_der": subject.der,
-                "subject_cn": subject.cn,
-                "person": person,
-                "token_type": token_type,
-                "p12_password": sealed,
-                "approval_required": profile.approval,
-                "updated_at": now,
-            }
-            tracking_code: str | None = None
-            if not loaded.definition.government:
-                key = hashlib.sha256(
-                    f"{acct.customer_id}|{loaded.name}|{subject_dn}".encode()
-                ).hexdigest()
-                values["subject_key"] = key
-                existing = sql.registration_by_subject(conn, key)
-                if existing is not None:
-                    tracking_code = existing[1]
-                    sql.update_registration(conn, existing[0], values)
-            if tracking_code is None:
-                tracking_code = _new_tracking_code(
-                    conn, {**values, "approved": False, "registered_at": now}
-                )
-            active = sql.active_certificate(
-                conn, loaded.name, person["NationalCode"], subject_dn, now
-            )
-            runtime.audit.append(
-                conn,
-                actor=f"pendar:{acct.customer_code}",
-                action="pendar.register",
-                subject=f"pendar.registration:{tracking_code}",
-                data={
-                    "ca": loaded.name,
-                    "profile": profile.name,
-                    "national_code": person["NationalCode"],
-                    "subject": subject_dn,
-                },
-            )
-    except PendarError as exc:
-        raise failing(exc, acct) from None
+                "subject": subject_dn,
+            },
+        )
     province_id = P.PROVINCES.get(person["ProvinceName"])
     description = {
         "FirstName": person["Name"],
@@ -271,21 +264,17 @@ def _registration(
 
 
 def get_tracking_code_info(runtime: Runtime, data: Fields) -> dict[str, Any]:
-    acct: Account | None = None
-    try:
-        with runtime.db.write() as conn:
-            acct = account(conn, field(data, "customercode"))
-            nc, tc = field(data, "nationalcode"), field(data, "trackingcode")
-            check_signature("GetTrackingCodeInfo", acct.public_key_pem, data)
-            reg = _registration(conn, tc, acct, nc)
-            runtime.audit.append(
-                conn,
-                actor=f"pendar:{acct.customer_code}",
-                action="pendar.tracking_code.read",
-                subject=f"pendar.registration:{reg['tracking_code']}",
-            )
-    except PendarError as exc:
-        raise failing(exc, acct) from None
+    with transaction(runtime, data) as (conn, acct):
+        nc, tc = field(data, "nationalcode"), field(data, "trackingcode")
+        check_signature("GetTrackingCodeInfo", acct.public_key_pem, data)
+        reg = _registration(conn, tc, acct, nc)
+        audit(
+            runtime,
+            conn,
+            acct,
+            "pendar.tracking_code.read",
+            f"pendar.registration:{reg['tracking_code']}",
+        )
     p = dict(reg["person"])
     description = {
         "Name": p.get("Name", ""),
@@ -392,56 +381,52 @@ def _approver_certificate(
 
 def request_approve(runtime: Runtime, data: Fields) -> dict[str, Any]:
     ca_mod.hierarchy(runtime)
-    acct: Account | None = None
-    try:
-        with runtime.db.write() as conn:
-            acct = account(conn, field(data, "customercode"))
-            nc, tc = field(data, "nationalcode"), field(data, "trackingcode")
-            approver = field(data, "approver")
-            signed_text = check_signature("RequestApprove", acct.public_key_pem, data)
-            reg = _registration(conn, tc, acct, nc)
-            approver_sign = field(data, "approversign")
-            order_id = field(data, "orderid")
-            approver_fp: str | None = None
-            if approver_sign:
-                cert, row = _approver_certificate(
-                    conn, runtime, acct, approver_sign, signatures.unicode(signed_text)
-                )
-                method = "in-person"
-                approver_fp = row["fingerprint"]
-                del cert
-            else:
-                # Remote (non in-person) identification: approverSign is empty and orderId is
-                # only mandatory with Pendar's own face authentication; the document lets any
-                # root-approved provider be used, so both may be empty.
-                method = "remote"
-            now = runtime.clock.now_utc()
-            sql.update_registration(
-                conn,
-                reg["id"],
-                {
-                    "approved": True,
-                    "approver": approver or None,
-                    "approval_method": method,
-                    "order_id": order_id or None,
-                    "approved_at": now,
-                    "updated_at": now,
-                },
+    with transaction(runtime, data) as (conn, acct):
+        nc, tc = field(data, "nationalcode"), field(data, "trackingcode")
+        approver = field(data, "approver")
+        signed_text = check_signature("RequestApprove", acct.public_key_pem, data)
+        reg = _registration(conn, tc, acct, nc)
+        approver_sign = field(data, "approversign")
+        order_id = field(data, "orderid")
+        approver_fp: str | None = None
+        if approver_sign:
+            cert, row = _approver_certificate(
+                conn, runtime, acct, approver_sign, signatures.unicode(signed_text)
             )
-            runtime.audit.append(
-                conn,
-                actor=f"pendar:{acct.customer_code}",
-                action="pendar.approve",
-                subject=f"pendar.registration:{reg['tracking_code']}",
-                data={
-                    "approver": approver,
-                    "method": method,
-                    "order_id": order_id or None,
-                    "approver_certificate": approver_fp,
-                },
-            )
-    except PendarError as exc:
-        raise failing(exc, acct) from None
+            method = "in-person"
+            approver_fp = row["fingerprint"]
+            del cert
+        else:
+            # Remote (non in-person) identification: approverSign is empty and orderId is
+            # only mandatory with Pendar's own face authentication; the document lets any
+            # root-approved provider be used, so both may be empty.
+            method = "remote"
+        now = runtime.clock.now_utc()
+        sql.update_registration(
+            conn,
+            reg["id"],
+            {
+                "approved": True,
+                "approver": approver or None,
+                "approval_method": method,
+                "order_id": order_id or None,
+                "approved_at": now,
+                "updated_at": now,
+            },
+        )
+        audit(
+            runtime,
+            conn,
+            acct,
+            "pendar.approve",
+            f"pendar.registration:{reg['tracking_code']}",
+            {
+                "approver": approver,
+                "method": method,
+                "order_id": order_id or None,
+                "approver_certificate": approver_fp,
+            },
+        )
     return {
         "ResultCode": True,
         "Description": "",

@@ -7,10 +7,9 @@ import base64
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import RowMapping
 
 from pishkhan.core.clock import tehran_day_bounds
-from pishkhan.core.ids import verify_secret
 from pishkhan.core.ints import INT64_MAX
 from pishkhan.iran import fold_digits
 from pishkhan.runtime import Runtime
@@ -18,7 +17,7 @@ from pishkhan.runtime import Runtime
 from . import ca as ca_mod
 from . import errors as E
 from . import sql
-from .accounts import Account, account, failing
+from .accounts import account, audit, transaction
 from .errors import PendarError
 from .wire import Fields, check_signature, field, utc, wire_time
 
@@ -86,26 +85,16 @@ def get_all_mobile_cert(runtime: Runtime, data: Fields) -> list[dict[str, Any]]:
 
 def get_user_cert_history(runtime: Runtime, data: Fields) -> dict[str, Any]:
     h = ca_mod.hierarchy(runtime)
-    acct: Account | None = None
-    try:
-        with runtime.db.write() as conn:
-            acct = account(conn, field(data, "customercode"))
-            serial_number = field(data, "serialnumber")
-            check_signature("GetUserCertHistory", acct.public_key_pem, data)
-            nc = fold_digits(serial_number)
-            regs = sql.registrations_of(conn, acct.customer_id, nc)
-            certs: dict[int, list[RowMapping]] = {}
-            if regs:
-                for c in sql.certificates_of(conn, nc, [r["id"] for r in regs]):
-                    certs.setdefault(int(c["registration_id"]), []).append(c)
-            runtime.audit.append(
-                conn,
-                actor=f"pendar:{acct.customer_code}",
-                action="pendar.history.read",
-                subject=f"pendar.person:{nc}",
-            )
-    except PendarError as exc:
-        raise failing(exc, acct) from None
+    with transaction(runtime, data) as (conn, acct):
+        serial_number = field(data, "serialnumber")
+        check_signature("GetUserCertHistory", acct.public_key_pem, data)
+        nc = fold_digits(serial_number)
+        regs = sql.registrations_of(conn, acct.customer_id, nc)
+        certs: dict[int, list[RowMapping]] = {}
+        if regs:
+            for c in sql.certificates_of(conn, nc, [r["id"] for r in regs]):
+                certs.setdefault(int(c["registration_id"]), []).append(c)
+        audit(runtime, conn, acct, "pendar.history.read", f"pendar.person:{nc}")
     items: list[dict[str, Any]] = []
     for reg in regs:
         issued = certs.get(int(reg["id"]), [])
@@ -140,13 +129,6 @@ def get_user_cert_history(runtime: Runtime, data: Fields) -> dict[str, Any]:
     return {"IsSuccess": True, "CertList": items, "ErrorCode": 0, "ErrorMessage": ""}
 
 
-def _report_account(conn: Connection, data: Fields) -> Account:
-    acct = account(conn, field(data, "customercode"), bare=True)
-    if not verify_secret(field(data, "reportkey"), acct.report_key_hash):
-        raise PendarError(E.CUSTOMER_INVALID)
-    return acct
-
-
 def _report_day(raw: str) -> date:
     text = fold_digits(raw.strip()).replace("-", "/")
     day = datetime.strptime(text, "%Y/%m/%d").date()
@@ -165,41 +147,37 @@ def _after_id(text: str) -> int:
 
 def issuing_report(runtime: Runtime, data: Fields) -> list[dict[str, Any]]:
     kind = field(data, "type")
-    acct: Account | None = None
     try:
-        try:
-            start = _report_day(field(data, "startdate"))
-            end = _report_day(field(data, "enddate"))
-        except ValueError as exc:
-            raise PendarError(E.FAILED, "تاریخ باید میلادی و به شکل yyyy/mm/dd باشد") from exc
-        kinds = {"perca": "PerCA", "perca&status": "PerCA&Status", "detail": "detail"}
-        if kind.lower() not in kinds:
-            raise PendarError(E.UNSUPPORTED)
-        kind = kinds[kind.lower()]
-        lo, _ = tehran_day_bounds(start)
-        _, hi = tehran_day_bounds(end)
-        with runtime.db.write() as conn:
-            acct = _report_account(conn, data)
-            cid = acct.customer_id
-            regs = sql.registrations_per_profile(conn, cid, lo, hi)
-            detail = kind == "detail"
-            certs = sql.report_certificates(
-                conn,
-                cid,
-                lo,
-                hi,
-                after_id=_after_id(field(data, "id")) if detail else None,
-                limit=REPORT_PAGE if detail else None,
-            )
-            runtime.audit.append(
-                conn,
-                actor=f"pendar:{acct.customer_code}",
-                action="pendar.report",
-                subject=f"customer:{cid}",
-                data={"type": kind, "start": start.isoformat(), "end": end.isoformat()},
-            )
-    except PendarError as exc:
-        raise failing(exc, acct) from None
+        start = _report_day(field(data, "startdate"))
+        end = _report_day(field(data, "enddate"))
+    except ValueError as exc:
+        raise PendarError(E.FAILED, "تاریخ باید میلادی و به شکل yyyy/mm/dd باشد") from exc
+    kinds = {"perca": "PerCA", "perca&status": "PerCA&Status", "detail": "detail"}
+    if kind.lower() not in kinds:
+        raise PendarError(E.UNSUPPORTED)
+    kind = kinds[kind.lower()]
+    lo, _ = tehran_day_bounds(start)
+    _, hi = tehran_day_bounds(end)
+    with transaction(runtime, data, report=True) as (conn, acct):
+        cid = acct.customer_id
+        regs = sql.registrations_per_profile(conn, cid, lo, hi)
+        detail = kind == "detail"
+        certs = sql.report_certificates(
+            conn,
+            cid,
+            lo,
+            hi,
+            after_id=_after_id(field(data, "id")) if detail else None,
+            limit=REPORT_PAGE if detail else None,
+        )
+        audit(
+            runtime,
+            conn,
+            acct,
+            "pendar.report",
+            f"customer:{cid}",
+            {"type": kind, "start": start.isoformat(), "end": end.isoformat()},
+        )
 
     def within(at: datetime | None) -> bool:
         at = utc(at)
@@ -273,19 +251,9 @@ def issuing_report(runtime: Runtime, data: Fields) -> list[dict[str, Any]]:
 
 
 def get_credit(runtime: Runtime, data: Fields) -> dict[str, Any]:
-    acct: Account | None = None
-    try:
-        with runtime.db.write() as conn:
-            acct = _report_account(conn, data)
-            balance = sql.credit(conn, acct.customer_id)
-            runtime.audit.append(
-                conn,
-                actor=f"pendar:{acct.customer_code}",
-                action="pendar.credit.read",
-                subject=f"customer:{acct.customer_id}",
-            )
-    except PendarError as exc:
-        raise failing(exc, acct) from None
+    with transaction(runtime, data, report=True) as (conn, acct):
+        balance = sql.credit(conn, acct.customer_id)
+        audit(runtime, conn, acct, "pendar.credit.read", f"customer:{acct.customer_id}")
     return {
         "IsSuccess": True,
         "Credit": str(int(balance or 0)),
