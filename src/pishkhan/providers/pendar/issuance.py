@@ -4,8 +4,6 @@ concurrent issuances' transactions on SQLite (the rules and transactions; no HTT
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Final
 
@@ -36,9 +34,6 @@ from .signer import KeyEncryptor
 from .wire import Fields, check_signature, field, load_csr, wire_time
 
 P12_KEY_BITS = 2048
-
-#: Opens one write transaction: ``Database.write`` or ``Database.hot_write``.
-WriteTx = Callable[[], AbstractContextManager[Connection]]
 
 
 def _product_service(profile: P.Profile) -> str:
@@ -125,7 +120,7 @@ class IssueJob:
     request's signature, so that an invalid one still comes before every registration refusal.
     :meth:`sign` verifies the request's signature and the CSR's proof of possession and key
     policy, then builds and signs the certificate (no database; the route runs it as the
-    batch's ``before`` step, see ``core.group_commit``, so that the batch's key operations run
+    batch's ``before`` step in :func:`issue_batched`, see ``core.group_commit``, so that the batch's key operations run
     back to back; :func:`issue_certificate` runs it after :meth:`read`'s connection is given
     back). :meth:`run` is the write transaction's body: it reads the registration again (with
     the active-certificate check for its stored subject, in the same statement), unless on
@@ -141,8 +136,8 @@ class IssueJob:
     record).
 
     The hot path: the customer (with its price rules) and CA availability come from the
-    per-process caches of :mod:`.caches`, the registration (with the active-certificate check) and
-    the certificate insert are pre-written SQL on the DBAPI cursor. Under the registration's
+    per-process caches of :mod:`.caches`, the registration (with the active-certificate check)
+    and the certificate insert are pre-written SQL on the DBAPI cursor (:mod:`.sql`). Under the registration's
     own profile the subject is the one RegisterInfo stored (``sql.Registration.subject``)."""
 
     __slots__ = (
@@ -388,12 +383,9 @@ class IssueJob:
         return body
 
 
-def issue_certificate(
-    runtime: Runtime, data: Fields, write: WriteTx | None = None
-) -> dict[str, Any]:
-    """``write`` opens the transaction (``Database.write`` by default; ``Database.hot_write``
-    when run inline on SQLite). See :class:`IssueJob`; the route batches the transactions of
-    concurrent issuances on SQLite (:func:`issue_group`)."""
+def issue_certificate(runtime: Runtime, data: Fields) -> dict[str, Any]:
+    """See :class:`IssueJob`; on SQLite the route runs :func:`issue_batched` instead, once the
+    CA hierarchy is loaded."""
     ca_mod.hierarchy(runtime)
     job = IssueJob(runtime, data)
     try:
@@ -401,7 +393,7 @@ def issue_certificate(
         with runtime.db.read() as conn:
             job.read(conn)
         job.sign()  # the key operations with no connection held
-        with (write or runtime.db.write)() as conn:
+        with runtime.db.write() as conn:
             job.run(conn)
     except PendarError as exc:
         raise failing(exc, job.acct) from None

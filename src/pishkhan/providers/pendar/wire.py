@@ -29,7 +29,6 @@ from pishkhan.web.asgi import query_map
 from . import errors as E
 from . import signatures
 from .errors import PendarError
-from .signatures import RULES
 
 Fields = dict[str, Any]
 _X509 = TypeVar("_X509", x509.Certificate, x509.CertificateSigningRequest)
@@ -37,7 +36,7 @@ _X509 = TypeVar("_X509", x509.Certificate, x509.CertificateSigningRequest)
 
 def _signed(method: str) -> Any:
     """The field carrying ``method``'s request signature, described by its rule."""
-    return Field(description=RULES[method].description)
+    return Field(description=signatures.RULES[method].description)
 
 
 class _M(BaseModel):
