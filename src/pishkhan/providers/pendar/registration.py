@@ -364,7 +364,9 @@ def _approver_certificate(
         # By (issuer, serial), the certificates' key; the row is this certificate only if the
         # fingerprints agree.
         found = sql.certificate_by_serial(conn, ours.id, ca_mod.serial_hex(cert.serial_number))
-        status = found["status"] if found and found["fingerprint"] == fingerprint else None
+        status = (
+            found["status"] if found is not None and found["fingerprint"] == fingerprint else None
+        )
         revoked = revoked or status == "Revoked"
     if revoked:
         raise PendarError(E.APPROVER_REVOKED)
