@@ -206,15 +206,14 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     ]
 
 
-_TEXT: Final = {"type": "string"}
-
-
 def openapi(runtime: Runtime) -> dict[str, Any]:
     """The surface's document, generated from :mod:`.wire`'s request models and answers."""
     del runtime
     routes = []
     for m in METHODS:
-        query = [(q, _TEXT, False, "bound case-insensitively") for q in wire.QUERY.get(m.name, [])]
+        query = [
+            (q, wire.TEXT, False, "bound case-insensitively") for q in wire.QUERY.get(m.name, [])
+        ]
         answer = m.answer.document()
         responses: dict[int, tuple[str, Any]] = {
             200: (wire.SAYS.get(m.name, "the method's body"), answer)

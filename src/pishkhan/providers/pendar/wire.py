@@ -259,7 +259,8 @@ def fields(scope: Scope, body: bytes) -> Fields | None:
 # -- answers --------------------------------------------------------------------------------------
 
 Schema = dict[str, Any]
-_S: Final[Schema] = {"type": "string"}
+#: A text field's schema.
+TEXT: Final[Schema] = {"type": "string"}
 _B: Final[Schema] = {"type": "boolean"}
 _ARR: Final[Schema] = {"type": "array", "items": {"type": "object"}}
 
@@ -324,23 +325,23 @@ class Answer:
         if self.family == "array":
             return {"oneOf": [_ARR, envelope({"IsSuccess": _B})]}
         if self.family == "result":
-            return envelope({"Description": _S}, result=True)
+            return envelope({"Description": TEXT}, result=True)
         if self.family == "available":
-            return envelope({"IsAvailable": _B, "Description": _S})
+            return envelope({"IsAvailable": _B, "Description": TEXT})
         props: Schema = {"IsSuccess": _B}
         for key, default in self.fields:
-            props[key] = _ARR if isinstance(default, list) else _S
+            props[key] = _ARR if isinstance(default, list) else TEXT
         props.update(self.documented)
         return envelope(props)
 
 
 #: Each method's answer (see :class:`Answer`).
 ANSWERS: Final[dict[str, Answer]] = {
-    "GetVersion": Answer(schema=_S),
+    "GetVersion": Answer(schema=TEXT),
     "GetCAList": Answer(
         fields=(("CAList", []),),
         documented=(
-            ("CAList", {"type": "array", "items": _S, "description": "CA names, e.g. 01"}),
+            ("CAList", {"type": "array", "items": TEXT, "description": "CA names, e.g. 01"}),
         ),
     ),
     "GetCAProfileInfo": Answer(fields=(("Profile", []),)),
