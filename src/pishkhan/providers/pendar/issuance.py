@@ -119,12 +119,12 @@ class IssueJob:
     approval, an active certificate, the token's form); a refusal there first verifies the
     request's signature, so that an invalid one still comes before every registration refusal.
     :meth:`sign` verifies the request's signature and the CSR's proof of possession and key
-    policy, then builds and signs the certificate (no database; the route runs it as the
-    batch's ``before`` step in :func:`issue_batched`, see ``core.group_commit``, so that the batch's key operations run
-    back to back; :func:`issue_certificate` runs it after :meth:`read`'s connection is given
-    back). :meth:`run` is the write transaction's body: it reads the registration again (with
-    the active-certificate check for its stored subject, in the same statement), unless on
-    SQLite nothing can have changed it since :meth:`read`
+    policy, then builds and signs the certificate (no database; :func:`issue_batched` runs it
+    as the batch's ``before`` step, see ``core.group_commit``, so that the batch's key
+    operations run back to back; :func:`issue_certificate` runs it after :meth:`read`'s
+    connection is given back). :meth:`run` is the write transaction's body: it reads the
+    registration again (with the active-certificate check for its stored subject, in the same
+    statement), unless on SQLite nothing can have changed it since :meth:`read`
     (:meth:`~pishkhan.core.db.Database.unchanged_since`), and, should the row differ from
     :meth:`read`'s (an approval, a new registration for the same tracking code), checks and
     signs again inside; then the charge, the certificate row and the audit entry. It only
@@ -137,8 +137,9 @@ class IssueJob:
 
     The hot path: the customer (with its price rules) and CA availability come from the
     per-process caches of :mod:`.caches`, the registration (with the active-certificate check)
-    and the certificate insert are pre-written SQL on the DBAPI cursor (:mod:`.sql`). Under the registration's
-    own profile the subject is the one RegisterInfo stored (``sql.Registration.subject``)."""
+    and the certificate insert are pre-written SQL on the DBAPI cursor (:mod:`.sql`). Under the
+    registration's own profile the subject is the one RegisterInfo stored
+    (``sql.Registration.subject``)."""
 
     __slots__ = (
         "acct",
