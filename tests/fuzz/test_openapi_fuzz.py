@@ -46,7 +46,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from pishkhan.providers.pendar.service import field, lower_keys
+from pishkhan.providers.pendar.wire import field, lower_keys
 
 pytestmark = pytest.mark.fuzz
 

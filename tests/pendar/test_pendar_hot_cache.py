@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from pendar.support import TEST_CA
 from pishkhan.providers.pendar import ca as ca_mod
-from pishkhan.providers.pendar import hot
+from pishkhan.providers.pendar import caches as hot
 from pishkhan.providers.pendar.tables import pendar_cas
 
 

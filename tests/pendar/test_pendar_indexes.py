@@ -10,7 +10,7 @@ from sqlalchemy.dialects import sqlite
 
 from pishkhan.core.db import Database
 from pishkhan.providers.pendar import crl
-from pishkhan.providers.pendar.hot import REGISTRATION
+from pishkhan.providers.pendar.sql import REGISTRATION
 
 
 def _plan(db: Database, sql: str, params: Any = ()) -> str:

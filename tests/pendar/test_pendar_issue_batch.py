@@ -1,4 +1,4 @@
-"""Concurrent issuances share their transaction on SQLite (hot.issue_group), yet each stays
+"""Concurrent issuances share their transaction on SQLite (issuance.issue_group), yet each stays
 all-or-nothing: a refused issuance leaves nothing and the others are issued. (Group commit
 itself: unexpected errors, locks, bounds, is tested in tests/foundation/test_group_commit.py.)"""
 
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from pendar.support import MARYAM, Customer
 from pishkhan.core.db import driver_connection
 from pishkhan.iran.national_code import generate_national_code
-from pishkhan.providers.pendar import hot, service
+from pishkhan.providers.pendar import issuance, sql, wire
 from pishkhan.providers.pendar.tables import pendar_certificates
 from pishkhan.tenants.tables import usage_events
 
@@ -32,7 +32,7 @@ def test_concurrent_issuances_one_refused(customer: Customer, runtime: Any, app:
     first = customer.register()
     second = customer.register(MARYAM)
     customer.issue(customer.register(people[0]))  # the CA hierarchy is loaded: inline from now
-    batcher = hot.batcher(runtime)
+    batcher = issuance.batcher(runtime)
     commits, jobs = batcher.commits, batcher.jobs
     bodies = [
         customer.issue_body(first),
@@ -82,7 +82,7 @@ def test_concurrent_issuances_one_refused(customer: Customer, runtime: Any, app:
 
 def test_credit_runs_out_inside_a_batch(customer: Customer, runtime: Any, app: Any) -> None:
     """Three issuances in one turn of the loop with credit for two. On SQLite the charge
-    refuses after it wrote (no savepoints: hot.issue_group), so the shared transaction is
+    refuses after it wrote (no savepoints: issuance.issue_group), so the shared transaction is
     rolled back and each issuance runs again in its own. Either way two are issued and
     charged, one answers 1202 and leaves nothing, the wallet ends at zero."""
     rng = random.Random(11)
@@ -97,7 +97,7 @@ def test_credit_runs_out_inside_a_batch(customer: Customer, runtime: Any, app: A
     )
     with runtime.db.read() as conn:
         before = conn.execute(select(func.count()).select_from(pendar_certificates)).scalar_one()
-    batcher = hot.batcher(runtime)
+    batcher = issuance.batcher(runtime)
     commits = batcher.commits
 
     async def main() -> list[dict[str, Any]]:
@@ -135,14 +135,14 @@ def test_registration_read_again_only_when_something_was_written(
     customer.issue(customer.register(people[0]))  # the CA hierarchy is loaded: inline from now
     codes = [customer.register(p) for p in people[1:]]
     in_transaction: list[str] = []
-    read = hot.registration_row
+    read = sql.registration_row
 
     def counted(conn: Any, postgres: bool, tracking_code: str, now: Any) -> Any:
         if driver_connection(conn).in_transaction:
             in_transaction.append(tracking_code)
         return read(conn, postgres, tracking_code, now)
 
-    monkeypatch.setattr(hot, "registration_row", counted)
+    monkeypatch.setattr(sql, "registration_row", counted)
 
     def issue(*tracking_codes: str) -> list[dict[str, Any]]:
         async def main() -> list[dict[str, Any]]:
@@ -164,15 +164,15 @@ def test_registration_read_again_only_when_something_was_written(
     assert sorted((a["IsSuccess"], a["ErrorCode"]) for a in answers) == [(False, 1001), (True, 0)]
     assert in_transaction == [codes[3]]  # the second one only
 
-    read_registration = service.IssueJob.read
+    read_registration = issuance.IssueJob.read
 
-    def read_then_issued_elsewhere(job: service.IssueJob, conn: Any) -> None:
+    def read_then_issued_elsewhere(job: issuance.IssueJob, conn: Any) -> None:
         read_registration(job, conn)
-        monkeypatch.setattr(service.IssueJob, "read", read_registration)  # once
+        monkeypatch.setattr(issuance.IssueJob, "read", read_registration)  # once
         # an ordinary connection (another worker, say) issues for the same registration
-        service.issue_certificate(runtime, service.lower_keys(customer.issue_body(codes[2])))
+        issuance.issue_certificate(runtime, wire.lower_keys(customer.issue_body(codes[2])))
 
-    monkeypatch.setattr(service.IssueJob, "read", read_then_issued_elsewhere)
+    monkeypatch.setattr(issuance.IssueJob, "read", read_then_issued_elsewhere)
     in_transaction.clear()
     [answer] = issue(codes[2])
     assert [answer["IsSuccess"], answer["ErrorCode"]] == [False, 1001]

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from pendar.support import ALI, APPROVAL_PROFILE, TEST_PROFILE, Customer
 from pishkhan.providers.pendar import ca as ca_mod
 from pishkhan.providers.pendar import profiles as P
-from pishkhan.providers.pendar.service import _subject_fields
+from pishkhan.providers.pendar.registration import subject_fields as _subject_fields
 from pishkhan.providers.pendar.tables import pendar_registrations
 
 

@@ -21,9 +21,8 @@ from starlette.routing import BaseRoute
 from pishkhan.control.http import ApiError, api_error_from, json_response, read_model
 from pishkhan.core.errors import PishkhanError
 from pishkhan.providers.pendar import ca as ca_mod
+from pishkhan.providers.pendar import caches, issuance, profiles
 from pishkhan.providers.pendar import crl as crl_mod
-from pishkhan.providers.pendar import hot, profiles
-from pishkhan.providers.pendar import service as pendar_service
 from pishkhan.providers.pendar.tables import pendar_approvers, pendar_cas
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.tenants import service as tenants
@@ -170,7 +169,7 @@ def set_available(runtime: Runtime, name: str, available: bool) -> dict[str, Any
             subject=f"pendar.ca:{name}",
             data={"available": body.available},
         )
-    hot.forget(runtime)
+    caches.forget(runtime)
     return {"name": name, "available": body.available}
 
 
@@ -201,7 +200,7 @@ def grant(runtime: Runtime, ref: str, cas: dict[str, list[str]]) -> dict[str, An
             subject=f"customer:{customer_id}",
             data={"cas": body.cas},
         )
-    hot.forget(runtime)
+    caches.forget(runtime)
     return {"customer_id": customer_id, "cas": body.cas}
 
 
@@ -237,7 +236,7 @@ def _set_switches(runtime: Runtime, ref: str, body: Switches) -> dict[str, Any]:
             subject=f"customer:{customer_id}",
             data={k: settings.get(k, False) for k in SWITCHES},
         )
-    hot.forget(runtime)
+    caches.forget(runtime)
     return {
         "customer_id": customer_id,
         "cas": profiles.grants(settings),
@@ -375,9 +374,7 @@ def _add_payment(runtime: Runtime, ref: str, body: Payment) -> dict[str, Any]:
         customer_id, _settings = _customer(conn, ref)
         try:
             with conn.begin_nested():
-                out = pendar_service.new_payment(
-                    conn, runtime, customer_id, body.payment_id, body.amount
-                )
+                out = issuance.new_payment(conn, runtime, customer_id, body.payment_id, body.amount)
         except IntegrityError as exc:
             raise ApiError(409, "conflict", "this payment id already exists") from exc
         runtime.audit.append(

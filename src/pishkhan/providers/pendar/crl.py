@@ -15,6 +15,8 @@ from sqlalchemy import and_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from pishkhan.runtime import Runtime
+
 from . import der
 from .ca import LoadedCA
 from .tables import REVOKED, pendar_cas, pendar_certificates, pendar_crls
@@ -144,3 +146,16 @@ def current(conn: Connection, ca: LoadedCA, now: datetime) -> tuple[bytes, bool]
         return b"", True
     next_update = row[1] if row[1].tzinfo else row[1].replace(tzinfo=UTC)
     return bytes(row[0]), next_update - now <= REFRESH_MARGIN
+
+
+def served(runtime: Runtime, ca: LoadedCA) -> bytes:
+    """The CRL ``/pki/{ca}/crl`` serves: the current one, regenerated first when stale."""
+    now = runtime.clock.now_utc()
+    with runtime.db.read() as conn:
+        der, stale = current(conn, ca, now)
+    if stale:
+        with runtime.db.write() as conn:
+            der, stale = current(conn, ca, now)  # another worker may have done it
+            if stale:
+                _number, der = regenerate(conn, ca, now)
+    return der

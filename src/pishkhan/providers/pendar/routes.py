@@ -1,8 +1,8 @@
 """HTTP for the Pendar surface: ``/api/{Method}`` (case-insensitive) and the CA's ``/pki/...``.
 
-Parsing and rendering only; the rules live in :mod:`.service`. ASP.NET binds method names and
-JSON keys case-insensitively, GET methods read the query string, and a POST body may also come
-URL-encoded (some mobile clients send ``URLEncoder.encode(json)``).
+URL -> handler only: requests are read and answers rendered by :mod:`.wire`, the methods'
+rules are :data:`.methods.METHODS`, the CA's answers come from :mod:`.ca`, :mod:`.crl` and
+:mod:`.ocsp`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import base64
 import binascii
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote
 
 import orjson
 from cryptography.hazmat.primitives import serialization
@@ -24,18 +23,18 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from pishkhan import __version__
-from pishkhan.core.db import is_busy
 from pishkhan.runtime import Runtime
-from pishkhan.web.asgi import InvalidQuery, query_map, read_body, send_json
+from pishkhan.web.asgi import InvalidQuery, read_body, send_json
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import ca as ca_mod
+from . import caches, issuance, wire
 from . import crl as crl_mod
 from . import errors as E
-from . import hot, service
 from . import ocsp as ocsp_mod
-from . import schemas as S
+from .accounts import record_failure
 from .errors import PendarError
+from .methods import BY_LOWER, METHODS
 
 #: The body of an unexpected failure's 500 (the request middleware's last resort).
 SERVER_ERROR: Final = orjson.dumps(
@@ -43,100 +42,6 @@ SERVER_ERROR: Final = orjson.dumps(
 )
 
 log = logging.getLogger("pishkhan.pendar")
-
-Handler = Callable[[Runtime, dict[str, Any]], Any]
-
-
-@dataclass(frozen=True)
-class Method:
-    name: str
-    handler: Handler
-    http: str  # the document's HTTP method ("GET" or "POST"); both are accepted
-    family: str  # how errors are rendered: "is", "result", "available", "array"
-    defaults: tuple[tuple[str, Any], ...] = ()
-    # on SQLite, run on the event loop with Database.hot_write (handler takes ``write``)
-    inline: bool = False
-
-
-def _version(_rt: Runtime, _data: dict[str, Any]) -> Any:
-    return service.VERSION
-
-
-METHODS: tuple[Method, ...] = (
-    Method("GetVersion", _version, "GET", "is"),
-    Method("GetCAList", service.get_ca_list, "GET", "is", (("CAList", []),)),
-    Method("GetCAProfileInfo", service.get_ca_profile_info, "GET", "is", (("Profile", []),)),
-    Method("IsAvailable", service.is_available, "GET", "available"),
-    Method(
-        "RegisterInfo",
-        service.register_info,
-        "POST",
-        "is",
-        (("TrackingCode", ""), ("Description", "")),
-    ),
-    Method("GetTrackingCodeInfo", service.get_tracking_code_info, "POST", "result"),
-    Method(
-        "IssueCertificateByTrackingCode",
-        service.issue_certificate,
-        "POST",
-        "is",
-        (
-            ("Certificate", ""),
-            ("PaymentStatus", ""),
-            ("Description", ""),
-            ("CN", ""),
-            ("IssuerName", ""),
-            ("ValidFrom", ""),
-            ("ValidTo", ""),
-        ),
-        inline=True,
-    ),
-    Method("RevokeCertificate", service.revoke_certificate, "POST", "is", (("Description", ""),)),
-    Method("IsApproved", service.is_approved, "POST", "result"),
-    Method("RequestApprove", service.request_approve, "POST", "result"),
-    Method(
-        "RecievedCertConfirmation",
-        service.received_cert_confirmation,
-        "POST",
-        "is",
-        (("Description", ""),),
-    ),
-    Method("GetAllCert", service.get_all_cert, "GET", "array"),
-    Method("GetAllMobileCert", service.get_all_mobile_cert, "GET", "array"),
-    Method("GetUserCertHistory", service.get_user_cert_history, "POST", "is", (("CertList", []),)),
-    Method("IssuingReport", service.issuing_report, "POST", "array"),
-    Method("GetCredit", service.get_credit, "POST", "is", (("Credit", "0"), ("Description", ""))),
-)
-BY_LOWER: dict[str, Method] = {m.name.lower(): m for m in METHODS}
-
-
-def error_body(method: Method, exc: PendarError) -> dict[str, Any]:
-    """The method's own shape with ``ErrorCode``/``ErrorMessage`` (and the detail in
-    ``Description`` where the method has one)."""
-    if method.family == "result":
-        return {
-            "ResultCode": False,
-            "Description": exc.detail,
-            "Message": "Unsuccess",
-            "ErrorCode": exc.code,
-            "ErrorMessage": exc.message,
-        }
-    if method.family == "available":
-        return {
-            "IsAvailable": False,
-            "Description": exc.detail,
-            "ErrorCode": exc.code,
-            "ErrorMessage": exc.message,
-        }
-    body: dict[str, Any] = {"IsSuccess": False}
-    for key, default in method.defaults:
-        body[key] = list(default) if isinstance(default, list) else default
-    if "Description" in body:
-        body["Description"] = exc.detail
-    body["ErrorCode"] = exc.code
-    body["ErrorMessage"] = exc.message
-    return body
-
 
 _JSON_TYPE: Final = b"application/json; charset=utf-8"
 
@@ -159,32 +64,8 @@ def body_refusal(scope: Scope, status: int, detail: str) -> tuple[bytes, bytes]:
         if method is None:
             return _JSON_TYPE, orjson.dumps({"Message": detail})
         exc = PendarError(E.PROGRAM_ERROR, _REFUSED.get(status, ""), status=status)
-        return _JSON_TYPE, orjson.dumps(error_body(method, exc))
+        return _JSON_TYPE, orjson.dumps(method.answer.error(exc))
     return b"text/plain; charset=utf-8", detail.encode()
-
-
-def _fields(scope: Scope, body: bytes) -> dict[str, Any] | None:
-    """Query parameters and JSON body, keys lower-cased; the body wins. None: unreadable body.
-    The query is decoded by the one rule of :func:`query_map` (``InvalidQuery``: not UTF-8)."""
-    query = scope.get("query_string", b"")
-    data = {k.lower(): v for k, v in query_map(query).items()} if query else {}
-    raw = body.strip()
-    if not raw:
-        return data
-    parsed: Any
-    try:
-        parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        try:
-            parsed = orjson.loads(unquote_plus(raw.decode("utf-8")))
-        except (orjson.JSONDecodeError, UnicodeDecodeError):
-            return None
-    if parsed is None:
-        return data
-    if not isinstance(parsed, dict):
-        return None
-    data.update(service.lower_keys(parsed))
-    return data
 
 
 Serve = Callable[[Scope, Receive], Awaitable[tuple[int, bytes]]]
@@ -218,33 +99,14 @@ class MethodRoute(Route):
 
 def build(runtime: Runtime) -> list[BaseRoute]:
     runtime.reset_hooks.append(lambda: ca_mod.forget(runtime))
-    runtime.reset_hooks.append(lambda: hot.forget(runtime))
+    runtime.reset_hooks.append(lambda: caches.forget(runtime))
 
     # SQLite transactions run faster inline (on a kept connection, no threadpool handoff) than
-    # through the threadpool; a database another process holds sends the call to the threadpool
-    # with an ordinary, waiting connection (nothing of the first attempt was committed).
+    # through the threadpool: a method with a ``batched`` rule runs it there, concurrent calls
+    # sharing their transaction's BEGIN and COMMIT (a database another process holds sends the
+    # batch to the threadpool, see core.group_commit).
     inline = runtime.db.is_sqlite
-    # Concurrent issuances share their transaction's BEGIN and COMMIT (one savepoint each).
-    batcher = hot.batcher(runtime)
-
-    async def _inline(method: Method, data: dict[str, Any]) -> Any:
-        if method.handler is service.issue_certificate:
-            job = service.IssueJob(runtime, data)
-            try:
-                job.prepare()
-                with runtime.db.hot_read() as conn:
-                    job.read(conn)
-                # the batch's signatures back to back, outside the write lock
-                await batcher.run(job.run, before=job.sign)
-            except PendarError as exc:
-                raise service.failing(exc, job) from None
-            return job.body()
-        try:
-            return method.handler(runtime, data, runtime.db.hot_write)  # type: ignore[call-arg]
-        except Exception as exc:
-            if not is_busy(exc):
-                raise
-        return await run_in_threadpool(method.handler, runtime, data)
+    batcher = issuance.batcher(runtime)
 
     async def api(scope: Scope, receive: Receive) -> tuple[int, bytes]:
         method = BY_LOWER.get(scope["path_params"]["method"].lower())
@@ -254,28 +116,26 @@ def build(runtime: Runtime) -> list[BaseRoute]:
                 {"Message": f"No HTTP resource was found that matches the request URI '{url}'."}
             )
         try:
-            data = _fields(scope, await read_body(receive))
+            data = wire.fields(scope, await read_body(receive))
         except InvalidQuery:
             # unreadable input, as an unreadable body: the method's shape, ErrorCode 1
             return 200, orjson.dumps(
-                error_body(method, PendarError(E.PROGRAM_ERROR, "رشته پرس‌وجو UTF-8 نیست"))
+                method.answer.error(PendarError(E.PROGRAM_ERROR, "رشته پرس‌وجو UTF-8 نیست"))
             )
         if data is None:
             return 200, orjson.dumps(
-                error_body(method, PendarError(E.PROGRAM_ERROR, "بدنه درخواست JSON نیست"))
+                method.answer.error(PendarError(E.PROGRAM_ERROR, "بدنه درخواست JSON نیست"))
             )
         try:
-            if method.inline and inline and ca_mod.is_loaded(runtime):
-                result = await _inline(method, data)
+            if method.batched is not None and inline and ca_mod.is_loaded(runtime):
+                result = await method.batched(runtime, batcher, data)
             else:
-                result = await run_in_threadpool(method.handler, runtime, data)
+                result = await run_in_threadpool(method.rule, runtime, data)
         except PendarError as exc:
             customer_id = getattr(exc, "customer_id", None)
             if customer_id is not None:
-                await run_in_threadpool(
-                    service.record_failure, runtime, customer_id, method.name, exc.code
-                )
-            return exc.status, orjson.dumps(error_body(method, exc))
+                await run_in_threadpool(record_failure, runtime, customer_id, method.name, exc.code)
+            return exc.status, orjson.dumps(method.answer.error(exc))
         return 200, orjson.dumps(result)
 
     def loaded(request: Request) -> ca_mod.LoadedCA | None:
@@ -297,22 +157,11 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in ca.chain())
         return Response(pem, media_type="application/x-pem-file")
 
-    def current_crl(ca: ca_mod.LoadedCA) -> bytes:
-        now = runtime.clock.now_utc()
-        with runtime.db.read() as conn:
-            der, stale = crl_mod.current(conn, ca, now)
-        if stale:
-            with runtime.db.write() as conn:
-                der, stale = crl_mod.current(conn, ca, now)  # another worker may have done it
-                if stale:
-                    _number, der = crl_mod.regenerate(conn, ca, now)
-        return der
-
     async def crl(request: Request) -> Response:
         ca = await run_in_threadpool(loaded, request)
         if ca is None:
             return Response(b"unknown CA", 404, media_type="text/plain")
-        der = await run_in_threadpool(current_crl, ca)
+        der = await run_in_threadpool(crl_mod.served, runtime, ca)
         if request.path_params.get("fmt") == "pem":
             pem = (
                 b"-----BEGIN X509 CRL-----\n"
@@ -357,67 +206,20 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     ]
 
 
-_S = {"type": "string"}
-_B = {"type": "boolean"}
-_ARR = {"type": "array", "items": {"type": "object"}}
-_BODIES: dict[str, Any] = {
-    "RegisterInfo": S.RegisterInfoRequest,
-    "GetTrackingCodeInfo": S.GetTrackingCodeInfoRequest,
-    "IssueCertificateByTrackingCode": S.IssueCertificateRequest,
-    "RevokeCertificate": S.RevokeCertificateRequest,
-    "IsApproved": S.IsApprovedRequest,
-    "RequestApprove": S.RequestApproveRequest,
-    "RecievedCertConfirmation": S.RecievedCertConfirmationRequest,
-    "GetUserCertHistory": S.GetUserCertHistoryRequest,
-    "IssuingReport": S.IssuingReportRequest,
-    "GetCredit": S.GetCreditRequest,
-}
-_QUERY: dict[str, list[str]] = {
-    "GetCAList": ["Customercode"],
-    "GetCAProfileInfo": ["Customercode", "caName"],
-    "IsAvailable": ["caName"],
-    "GetAllCert": ["SerialNumber"],
-    "GetAllMobileCert": ["NationalCode", "TrackingCode", "CAName", "CustomerCode"],
-}
-
-_ANSWERS: dict[str, str] = {
-    "GetAllCert": "the active certificates ([] when there are none); ErrorCode 1103 when "
-    "SerialNumber (the person's national code or national id) is missing",
-    "GetAllMobileCert": "the active certificates ([] when there are none); ErrorCode 1103 when "
-    "neither NationalCode nor TrackingCode is given (one of them is mandatory; TrackingCode "
-    "wins when both are)",
-}
-
-
-def _response(method: Method) -> dict[str, Any]:
-    if method.name == "GetVersion":
-        return _S
-    if method.family == "array":
-        return {"oneOf": [_ARR, S.envelope({"IsSuccess": _B})]}
-    if method.family == "result":
-        return S.envelope({"Description": _S}, result=True)
-    if method.family == "available":
-        return S.envelope({"IsAvailable": _B, "Description": _S})
-    props: dict[str, Any] = {"IsSuccess": _B}
-    for key, default in method.defaults:
-        props[key] = _ARR if isinstance(default, list) else _S
-    if method.name == "GetCAList":
-        props["CAList"] = {"type": "array", "items": _S, "description": "CA names, e.g. 01"}
-    if method.name == "IssueCertificateByTrackingCode":
-        props["P12"] = {"type": "string", "description": "base64 PKCS#12 (P12 tokens only)"}
-    return S.envelope(props)
-
-
 def openapi(runtime: Runtime) -> dict[str, Any]:
+    """The surface's document, generated from :mod:`.wire`'s request models and answers."""
     del runtime
     routes = []
     for m in METHODS:
-        query = [(q, _S, False, "bound case-insensitively") for q in _QUERY.get(m.name, [])]
+        query = [
+            (q, wire.TEXT, False, "bound case-insensitively") for q in wire.QUERY.get(m.name, [])
+        ]
+        answer = m.answer.document()
         responses: dict[int, tuple[str, Any]] = {
-            200: (_ANSWERS.get(m.name, "the method's body"), _response(m))
+            200: (wire.SAYS.get(m.name, "the method's body"), answer)
         }
         if m.name in ("GetCAList", "GetCAProfileInfo"):
-            responses[401] = ("unknown customer (ErrorCode 1203)", _response(m))
+            responses[401] = ("unknown customer (ErrorCode 1203)", answer)
         routes.append(
             ApiRoute(
                 f"/api/{m.name}",
@@ -425,7 +227,7 @@ def openapi(runtime: Runtime) -> dict[str, Any]:
                 methods=[m.http],
                 op=Op(
                     m.name,
-                    body=_BODIES.get(m.name),
+                    body=wire.BODIES.get(m.name),
                     query=query,
                     responses=responses,
                     tags=["pendar"],

@@ -1,0 +1,139 @@
+"""The customer behind a request: its customer-code check, its transaction and audit entries,
+and a refusal's usage record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from pishkhan.core.ids import verify_secret
+from pishkhan.iran import fold_digits
+from pishkhan.runtime import Runtime
+from pishkhan.tenants import billing
+from pishkhan.tenants.tables import customers, pendar_accounts
+
+from . import caches
+from . import errors as E
+from .errors import PendarError
+from .wire import Fields, field
+
+
+@dataclass(frozen=True)
+class Account:
+    customer_id: int
+    customer_code: str
+    license_number: str
+    public_key_pem: str
+    report_key_hash: str
+    settings: dict[str, Any]
+
+    @property
+    def customercode(self) -> str:
+        return f"{self.customer_code}-{self.license_number}"
+
+
+def account(
+    conn: Connection, customercode: str, *, bare: bool = False, status: int = 200
+) -> Account:
+    """The customer of ``"<code>-<license>"`` (or a bare ``<code>`` where ``bare``); 1203 otherwise."""
+    code, sep, license_number = customercode.strip().partition("-")
+    if not code or (not sep and not bare):
+        raise PendarError(E.CUSTOMER_INVALID, status=status)
+    row = conn.execute(
+        select(
+            pendar_accounts.c.customer_id,
+            pendar_accounts.c.customer_code,
+            pendar_accounts.c.license_number,
+            pendar_accounts.c.public_key_pem,
+            pendar_accounts.c.report_key_hash,
+            pendar_accounts.c.settings,
+            customers.c.status,
+        )
+        .join(customers, customers.c.id == pendar_accounts.c.customer_id)
+        .where(pendar_accounts.c.customer_code == fold_digits(code))
+    ).first()
+    if row is None or row[6] != "active" or (sep and row[2] != fold_digits(license_number)):
+        raise PendarError(E.CUSTOMER_INVALID, status=status)
+    return Account(int(row[0]), row[1], row[2], row[3], row[4], dict(row[5] or {}))
+
+
+def cached_account(
+    runtime: Runtime, customercode: str, *, bare: bool = False, status: int = 200
+) -> Account:
+    """:func:`account` served from this process's short-lived cache (see :mod:`.caches`)."""
+    code, sep, license_number = customercode.strip().partition("-")
+    if not code or (not sep and not bare):
+        raise PendarError(E.CUSTOMER_INVALID, status=status)
+    row = caches.caches(runtime).account(fold_digits(code))
+    if row is None or not row.active or (sep and row.license_number != fold_digits(license_number)):
+        raise PendarError(E.CUSTOMER_INVALID, status=status)
+    return Account(
+        row.customer_id,
+        row.customer_code,
+        row.license_number,
+        row.public_key_pem,
+        row.report_key_hash,
+        row.settings,
+    )
+
+
+def failing(exc: PendarError, acct: Account | None) -> PendarError:
+    """``exc`` tagged with the customer, once known (for the failure's usage record, see
+    :func:`record_failure`)."""
+    exc.customer_id = acct.customer_id if acct else None  # type: ignore[attr-defined]
+    return exc
+
+
+@contextmanager
+def transaction(
+    runtime: Runtime, data: Fields, *, report: bool = False
+) -> Iterator[tuple[Connection, Account]]:
+    """A write transaction for the customer of the request's ``customercode`` (1203 when there
+    is none): with ``report``, a bare customer code whose ``reportkey`` must match (1203). A
+    :class:`PendarError` raised inside is tagged with the customer (:func:`failing`); one
+    raised by these checks is not (nobody's call to count)."""
+    acct: Account | None = None
+    try:
+        with runtime.db.write() as conn:
+            found = account(conn, field(data, "customercode"), bare=report)
+            if report and not verify_secret(field(data, "reportkey"), found.report_key_hash):
+                raise PendarError(E.CUSTOMER_INVALID)
+            acct = found
+            yield conn, acct
+    except PendarError as exc:
+        raise failing(exc, acct) from None
+
+
+def audit(
+    runtime: Runtime,
+    conn: Connection,
+    acct: Account,
+    action: str,
+    subject: str,
+    data: dict[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """The audit entry of the customer's operation, in its transaction."""
+    runtime.audit.append(
+        conn, actor=f"pendar:{acct.customer_code}", action=action, subject=subject, data=data, at=at
+    )
+
+
+def record_failure(runtime: Runtime, customer_id: int, method: str, code: int) -> None:
+    """Count a refused call in the usage ledger (never charged), after its transaction rolled back."""
+    with runtime.db.write() as conn:
+        billing.record_failure(
+            conn,
+            runtime.clock,
+            customer_id=customer_id,
+            surface="pendar",
+            service=method,
+            outcome=str(code),
+        )
