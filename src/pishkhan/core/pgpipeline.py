@@ -40,6 +40,20 @@ from pishkhan.core.db import Database, DriverSQL, driver_connection, sqlite_time
 #: Connections one process may open (more concurrent transactions wait for one).
 MAX_CONNECTIONS: Final = 32
 
+
+class PlannedEachRun(DriverSQL):
+    """A statement PostgreSQL plans at every run (sent unnamed) instead of preparing it once.
+
+    A prepared statement's generic plan is kept for the session's life once PostgreSQL settles
+    on one (after five runs), and one made while a table was empty and never analyzed (this
+    workplace's PostgreSQL runs with autovacuum off) may take the wrong index for good: a
+    lookup of ``(customer_id, trace_id)`` through an index on ``(customer_id, created_at)``
+    reads all of the customer's rows. A statement planned at each run sees the table as it
+    is, for a few tens of microseconds of planning."""
+
+    __slots__ = ()
+
+
 #: One statement of a batch and its parameters (``:name`` -> value).
 Step = tuple[DriverSQL, Mapping[str, Any]]
 
@@ -257,11 +271,16 @@ class Pipeline:
             prepared = self._statements.get(id(sql))
             if prepared is None:
                 prepared = self._statements[id(sql)] = _Prepared(sql, len(self._statements))
+            values = [_text(params[n]) for n in prepared.order]
+            if isinstance(sql, PlannedEachRun):
+                pgconn.send_query_params(prepared.text, values)
+                slots.append(index)
+                continue
             if prepared.name not in conn.prepared:
                 pgconn.send_prepare(prepared.name, prepared.text)
                 conn.prepared.add(prepared.name)
                 slots.append(prepared.name)
-            pgconn.send_query_prepared(prepared.name, [_text(params[n]) for n in prepared.order])
+            pgconn.send_query_prepared(prepared.name, values)
             slots.append(index)
         if batch.last:
             pgconn.send_query_params(_COMMIT, None)
@@ -355,4 +374,4 @@ async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, write: bool = Fals
             loop.remove_reader(fd)
 
 
-__all__ = ["Batch", "Pipeline", "Script", "pipeline", "run_sync"]
+__all__ = ["Batch", "Pipeline", "PlannedEachRun", "Script", "pipeline", "run_sync"]

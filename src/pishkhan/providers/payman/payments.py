@@ -1,16 +1,18 @@
 """Pay (direct debit) and its trace; settling and reversing payments (sandbox controls).
 
-One pay is one transaction: the mandate row is locked (``FOR UPDATE``; SQLite serializes
-writers), every rule is checked against it, the person's deposit is debited with a conditional
-UPDATE (``balance >= amount``), the transaction row claims ``(merchant, trace_id)`` (a unique
-constraint: a concurrent duplicate fails and debits nothing), the ledger gets its two entries
-and the mandate's counters move. A refusal raises before anything is written, except the
-bank-side failures (003 insufficient balance, a forced FAILED), which record a failed
-transaction under the trace id.
+One pay is one transaction, and its rules are written once, as a transaction script
+(:func:`_script`, run by ``pishkhan.core.pgpipeline``): the mandate row and its deposit's row are
+locked (``FOR UPDATE``; SQLite serializes writers), the credential epoch is checked (a merchant
+read before a rotation or a disable is authenticated again), every rule is checked against the
+rows, then the deposit is debited, the transaction row claims ``(merchant, trace_id)`` (a unique
+constraint: a concurrent duplicate fails, everything rolls back, and the pay runs again to answer
+2049), the ledger gets its two entries and the mandate's counters move. A refusal raises before
+anything is written, except the bank-side failures (003 insufficient balance, a forced FAILED),
+which record a failed transaction under the trace id.
 
-On PostgreSQL the same transaction is one call of the ``payman_pay`` function (migration 0006)
-awaited on the event loop (:func:`pay_async`, ``pgpay``); :func:`pay` serves SQLite and the pays
-the function defers to Python. Both give the same answers and leave the same state.
+:func:`pay` runs the script statement by statement on a SQLAlchemy connection (SQLite, or any
+database off the event loop); :func:`pay_async` runs it on PostgreSQL awaited on the event
+loop, each of its two batches one pipelined round trip.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from pishkhan.core.caches import remember
 from pishkhan.core.clock import TEHRAN
 from pishkhan.core.db import DriverSQL
-from pishkhan.core.pgpipeline import Batch, Script, pipeline, run_sync
+from pishkhan.core.pgpipeline import Batch, PlannedEachRun, Script, pipeline, run_sync
 from pishkhan.iran.banks import by_payman_code
 from pishkhan.tenants.credentials import CURRENT_SQL
 from pishkhan.world.tables import world_deposits
@@ -196,7 +198,7 @@ _SQL: Final = {
         "UPDATE payman_forced_outcomes SET remaining = :remaining WHERE id = :id"
     ),
     # the credential epoch (the merchant must have been read at it) and the trace id's pay
-    "seen": DriverSQL(f"SELECT ({CURRENT_SQL}), " + _TXN_ID.replace("id FROM", "1 FROM", 1)),
+    "seen": PlannedEachRun(f"SELECT ({CURRENT_SQL}), " + _TXN_ID.replace("id FROM", "1 FROM", 1)),
     "debit": DriverSQL("UPDATE world_deposits SET balance = balance - :amount WHERE iban = :iban"),
     # A taken trace id (a concurrent pay committed it after this one's reads) or reference id
     # raises the unique constraint's error: the transaction rolls back and the pay runs again.
@@ -210,7 +212,7 @@ _SQL: Final = {
         ":source_bank, :source_iban, :source_deposit, :destination_bank, :destination_deposit, "
         ":client_date, :created_at, :updated_at)"
     ),
-    "ledger": DriverSQL(
+    "ledger": PlannedEachRun(
         "INSERT INTO payman_ledger_entries (transaction_id, account, amount, kind, at) VALUES "
         f"({_TXN_ID}, :debit, :minus, 'PAY', :at), ({_TXN_ID}, :credit, :amount, 'PAY', :at)"
     ),
