@@ -163,9 +163,12 @@ def _rows(result: pq.abc.PGresult) -> list[tuple[Any, ...]]:
 
 
 class _Conn:
-    __slots__ = ("done", "fd", "pgconn", "prepared", "raw")
+    """One connection in pipeline mode, its socket watched by the event loop for as long as it
+    is open (no reader added and removed per wait)."""
 
-    def __init__(self, conn: AsyncConnection[Any]) -> None:
+    __slots__ = ("done", "fd", "loop", "pgconn", "prepared", "raw", "waiter")
+
+    def __init__(self, conn: AsyncConnection[Any], loop: asyncio.AbstractEventLoop) -> None:
         self.raw = conn
         self.pgconn = conn.pgconn
         self.pgconn.nonblocking = 1
@@ -175,8 +178,34 @@ class _Conn:
         self.prepared: set[bytes] = set()
         #: the last transaction ended (committed or rolled back, every result read)
         self.done = True
+        self.loop = loop
+        self.waiter: asyncio.Future[None] | None = None
+        loop.add_reader(self.fd, self._readable)
+
+    def _readable(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(None)
+            return
+        # Nobody waits (an idle connection): take what came in (a notice), or the connection
+        # ended, so that the socket does not stay readable.
+        try:
+            self.pgconn.consume_input()
+        except psycopg.Error:
+            self.loop.remove_reader(self.fd)
+
+    async def readable(self) -> None:
+        """Until the socket can be read."""
+        self.waiter = self.loop.create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
 
     def finish(self) -> None:
+        with suppress(Exception):  # a loop already closed: nothing to remove
+            self.loop.remove_reader(self.fd)
         with suppress(Exception):  # a connection already broken: nothing more to close
             self.pgconn.finish()
 
@@ -314,17 +343,18 @@ class Pipeline:
         conn = await AsyncConnection.connect(
             self._conninfo, autocommit=True, client_encoding="utf8"
         )
-        return _Conn(conn)
+        return _Conn(conn, asyncio.get_running_loop())
 
     async def _read(self, loop: asyncio.AbstractEventLoop, conn: _Conn, n: int) -> list[Any]:
         """Flush what was sent and read the results of ``n`` commands and the sync point
         (libpq's nonblocking way)."""
         pgconn = conn.pgconn
         while pgconn.flush():
-            await _ready(loop, conn.fd, write=True)
+            await _writable(loop, conn.fd)
         out: list[pq.abc.PGresult] = []
         current: pq.abc.PGresult | None = None
         while True:
+            await conn.readable()  # just sent: nothing to read before the server answers
             pgconn.consume_input()
             while not pgconn.is_busy():
                 got = pgconn.get_result()
@@ -340,7 +370,6 @@ class Pipeline:
                     return out
                 if current is None or current.status != pq.ExecStatus.FATAL_ERROR:
                     current = got  # keep the first error if there is one
-            await _ready(loop, conn.fd)
 
 
 _pipelines: PerDatabase[Pipeline] = PerDatabase()
@@ -352,26 +381,19 @@ def pipeline(db: Database) -> Pipeline:
     return _pipelines.get(db, Pipeline.for_engine, db.engine)
 
 
-async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, write: bool = False) -> None:
-    """Until ``fd`` can be read (or written)."""
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    """Until ``fd`` can be written."""
     future: asyncio.Future[None] = loop.create_future()
 
     def wake() -> None:
         if not future.done():
             future.set_result(None)
 
-    if write:
-        loop.add_writer(fd, wake)
-        try:
-            await future
-        finally:
-            loop.remove_writer(fd)
-    else:
-        loop.add_reader(fd, wake)
-        try:
-            await future
-        finally:
-            loop.remove_reader(fd)
+    loop.add_writer(fd, wake)
+    try:
+        await future
+    finally:
+        loop.remove_writer(fd)
 
 
 __all__ = ["Batch", "Pipeline", "PlannedEachRun", "Script", "pipeline", "run_sync"]
