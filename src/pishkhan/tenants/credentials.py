@@ -9,8 +9,8 @@ during which an old secret or token still works.
 
 Reading the value is one indexed single-row read outside any transaction: on SQLite on the
 thread's kept connection, an in-process read of a few microseconds; on PostgreSQL one round trip
-on one of a few autocommit connections the process keeps (the Payman pay, PostgreSQL's hot path,
-reads it in its own transaction's first batch instead; see ``pishkhan.providers.payman.payments``).
+on one of a few autocommit connections the process keeps (the pay, PostgreSQL's hot path, checks
+the value inside its own statement instead; see ``pishkhan.providers.payman.pgpay``).
 
 The value is also a source of credential generations: a Payman client's ``generation`` is the
 value its rotation took, so generations only grow and are never given twice (the counter is kept
@@ -31,7 +31,7 @@ from pishkhan.core.caches import PerDatabase
 from pishkhan.core.db import Database, DriverSQL
 from pishkhan.tenants.tables import credential_epoch
 
-#: The statement that reads the counter (also a subquery of the Payman pay's first batch).
+#: The statement that reads the counter (also written into the PostgreSQL pay's statement).
 CURRENT_SQL: Final = "SELECT version FROM credential_epoch WHERE id = 1"
 _CURRENT: Final = DriverSQL(CURRENT_SQL)
 _PG_NAME: Final = b"pishkhan_credential_epoch"

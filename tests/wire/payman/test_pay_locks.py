@@ -12,13 +12,10 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
+from pishkhan.providers.payman import pgpay
 from pishkhan.providers.payman.tables import payman_mandates
 
 from .conftest import Payman
-
-
-def _conninfo(runtime: Any) -> str:
-    return str(runtime.db.engine.url.set(drivername="postgresql").render_as_string(False))
 
 
 def test_a_pay_does_not_wait_for_the_merchants_customer_row(pm: Payman, runtime: Any) -> None:
@@ -30,7 +27,7 @@ def test_a_pay_does_not_wait_for_the_merchants_customer_row(pm: Payman, runtime:
             select(payman_mandates.c.customer_id).where(payman_mandates.c.payman_id == payman_id)
         ).scalar_one()
     answers: list[Any] = []
-    with psycopg.connect(_conninfo(runtime)) as other:
+    with psycopg.connect(pgpay.conninfo_of(runtime.db.engine)) as other:
         # FOR UPDATE conflicts with the FOR KEY SHARE a foreign key check takes
         other.execute("SELECT 1 FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
         paying = threading.Thread(target=lambda: answers.append(pm.pay(payman_id, 1000)))

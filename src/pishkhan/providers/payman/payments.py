@@ -1,48 +1,44 @@
 """Pay (direct debit) and its trace; settling and reversing payments (sandbox controls).
 
-One pay is one transaction, and its rules are written once, as a transaction script
-(:func:`_script`, run by ``pishkhan.core.pgpipeline``): the mandate row and its deposit's row are
-locked (``FOR UPDATE``; SQLite serializes writers), the credential epoch is checked (a merchant
-read before a rotation or a disable is authenticated again), every rule is checked against the
-rows, then the deposit is debited, the transaction row claims ``(merchant, trace_id)`` (a unique
-constraint: a concurrent duplicate fails, everything rolls back, and the pay runs again to answer
-2049), the ledger gets its two entries and the mandate's counters move. A refusal raises before
-anything is written, except the bank-side failures (003 insufficient balance, a forced FAILED),
-which record a failed transaction under the trace id.
+One pay is one transaction: the mandate row is locked (``FOR UPDATE``; SQLite serializes
+writers), every rule is checked against it, the person's deposit is debited with a conditional
+UPDATE (``balance >= amount``), the transaction row claims ``(merchant, trace_id)`` (a unique
+constraint: a concurrent duplicate fails and debits nothing), the ledger gets its two entries
+and the mandate's counters move. A refusal raises before anything is written, except the
+bank-side failures (003 insufficient balance, a forced FAILED), which record a failed
+transaction under the trace id.
 
-:func:`pay` runs the script statement by statement on a SQLAlchemy connection (SQLite, or any
-database off the event loop); :func:`pay_async` runs it on PostgreSQL awaited on the event
-loop, each of its two batches one pipelined round trip.
+On PostgreSQL the same transaction is one call of the ``payman_pay`` function (migration 0006)
+awaited on the event loop (:func:`pay_async`, ``pgpay``); :func:`pay` serves SQLite and the pays
+the function defers to Python. Both give the same answers and leave the same state.
 """
 
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, Final
 
-import psycopg
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection, RowMapping
+from starlette.concurrency import run_in_threadpool
 
 from pishkhan.core.caches import remember
 from pishkhan.core.clock import TEHRAN
-from pishkhan.core.db import DriverSQL
-from pishkhan.core.pgpipeline import Batch, PlannedEachRun, Script, pipeline, run_sync
+from pishkhan.core.db import DriverSQL, driver_connection, sqlite_time
 from pishkhan.iran.banks import by_payman_code
-from pishkhan.tenants.credentials import CURRENT_SQL
 from pishkhan.world.tables import world_deposits
 
-from . import ledger, limits, sandbox
+from . import ledger, limits, pgpay, sandbox
 from .errors import PaymanError, invalid
 from .mandates import mask_card, mask_deposit
 from .merchants import Merchant, StaleCredentials
 from .schemas import as_utc, epoch_ms, get_amount, get_instant, get_str
 from .service import PaymanService
-from .tables import payman_mandates, payman_transactions
+from .tables import payman_forced_outcomes, payman_mandates, payman_transactions
 
 # The document's footnote: these banks book pays as PAYMAN_PAYMENT, the others as NORMAL.
 PAYMAN_PAYMENT_BANKS = frozenset({"BKMTIR", "MELIIR", "KESHIR", "BLUBIR"})
@@ -107,6 +103,37 @@ def _reference(now: datetime, attempt: int = 0) -> str:
     return f"{micros:020d}"
 
 
+def _take_forced(conn: Connection, payman_id: str) -> str | None:
+    row = (
+        conn.execute(
+            select(payman_forced_outcomes)
+            .where(
+                (payman_forced_outcomes.c.payman_id == payman_id)
+                | payman_forced_outcomes.c.payman_id.is_(None)
+            )
+            .order_by(payman_forced_outcomes.c.payman_id.is_(None), payman_forced_outcomes.c.id)
+            .limit(1)
+            .with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    if row["remaining"] is not None:
+        if row["remaining"] <= 1:
+            conn.execute(
+                delete(payman_forced_outcomes).where(payman_forced_outcomes.c.id == row["id"])
+            )
+        else:
+            conn.execute(
+                update(payman_forced_outcomes)
+                .where(payman_forced_outcomes.c.id == row["id"])
+                .values(remaining=row["remaining"] - 1)
+            )
+    return str(row["outcome"])
+
+
 def _check_mandate(
     svc: PaymanService,
     merchant: Merchant,
@@ -161,47 +188,32 @@ def _check_mandate(
     return row
 
 
-# The pay transaction is pre-written SQL on the DBAPI connection (``DriverSQL``): building
-# SQLAlchemy constructs per call cost more CPU than everything else a pay does. Two batches:
-# first the reads under the locks (the mandate row, its deposit's row; then, with a snapshot
-# taken after the locks, the credential epoch and whether the trace id is taken), then the
-# writes (the debit, the transaction row, its two ledger entries, the counters). On PostgreSQL
-# each batch is one pipeline (``pishkhan.core.pgpipeline``), the first with ``BEGIN``, the
-# second with ``COMMIT``: two round trips, the rules between them in Python.
+# The pay transaction is pre-written SQL run on the DBAPI cursor (``DriverSQL``): building
+# SQLAlchemy constructs per call cost more CPU than everything else a pay does, and the
+# statements are few: lock the mandate (with its deposit's status and whether the trace id is
+# taken, in the same round trip), debit, claim the trace id, two ledger entries, the counters.
 _MANDATE_COLUMNS = (
     "id", "customer_id", "bank_code", "status", "start_date", "expiration_date",
     "deposit_iban", "deposit_number", "max_amount", "max_daily_count", "max_monthly_count",
     "daily_max_amount", "day_key", "day_count", "day_amount", "month_key", "month_count",
 )  # fmt: skip
-_MANDATE_SQL = (
-    "SELECT " + ", ".join(_MANDATE_COLUMNS) + " FROM payman_mandates WHERE payman_id = :pid"
+_LOCK_SQL = (
+    "SELECT "
+    + ", ".join(f"m.{c}" for c in _MANDATE_COLUMNS)
+    + ", d.status, (SELECT 1 FROM payman_transactions AS t "
+    "WHERE t.customer_id = :cid AND t.trace_id = :trace) "
+    "FROM payman_mandates AS m LEFT OUTER JOIN world_deposits AS d ON d.iban = m.deposit_iban "
+    "WHERE m.payman_id = :pid"
 )
-_DEPOSIT_SQL = (
-    "SELECT status, balance FROM world_deposits "
-    "WHERE iban = (SELECT deposit_iban FROM payman_mandates WHERE payman_id = :pid)"
-)
-_FORCED_SQL = (
-    "SELECT id, remaining, outcome FROM payman_forced_outcomes "
-    "WHERE payman_id = :pid OR payman_id IS NULL ORDER BY payman_id IS NULL, id LIMIT 1"
-)
-_TXN_ID = "(SELECT id FROM payman_transactions WHERE customer_id = :cid AND trace_id = :trace)"
 _SQL: Final = {
-    # SQLite serializes writers (the transaction begins IMMEDIATE): no row locks there.
-    "mandate": DriverSQL(_MANDATE_SQL),
-    "mandate_pg": DriverSQL(_MANDATE_SQL + " FOR UPDATE"),
-    "deposit": DriverSQL(_DEPOSIT_SQL),
-    "deposit_pg": DriverSQL(_DEPOSIT_SQL + " FOR UPDATE"),
-    "forced": DriverSQL(_FORCED_SQL),
-    "forced_pg": DriverSQL(_FORCED_SQL + " FOR UPDATE"),
-    "forced_used": DriverSQL("DELETE FROM payman_forced_outcomes WHERE id = :id"),
-    "forced_left": DriverSQL(
-        "UPDATE payman_forced_outcomes SET remaining = :remaining WHERE id = :id"
+    "lock": DriverSQL(_LOCK_SQL),
+    "lock_pg": DriverSQL(_LOCK_SQL + " FOR UPDATE OF m"),
+    "debit": DriverSQL(
+        "UPDATE world_deposits SET balance = balance - :amount "
+        "WHERE iban = :iban AND balance >= :amount"
     ),
-    # the credential epoch (the merchant must have been read at it) and the trace id's pay
-    "seen": PlannedEachRun(f"SELECT ({CURRENT_SQL}), " + _TXN_ID.replace("id FROM", "1 FROM", 1)),
-    "debit": DriverSQL("UPDATE world_deposits SET balance = balance - :amount WHERE iban = :iban"),
-    # A taken trace id (a concurrent pay committed it after this one's reads) or reference id
-    # raises the unique constraint's error: the transaction rolls back and the pay runs again.
+    # ON CONFLICT without a target: a taken trace id (or, rarely, reference id) inserts nothing
+    # and raises no error, so the transaction stays usable to tell the two apart.
     "insert": DriverSQL(
         "INSERT INTO payman_transactions (customer_id, mandate_id, payman_id, trace_id, "
         "reference_id, batch_id, amount, commission_amount, description, pay_id, status, "
@@ -210,11 +222,14 @@ _SQL: Final = {
         "(:customer_id, :mandate_id, :payman_id, :trace_id, :reference_id, :batch_id, :amount, "
         ":commission_amount, :description, :pay_id, :status, :error_code, :transaction_type, "
         ":source_bank, :source_iban, :source_deposit, :destination_bank, :destination_deposit, "
-        ":client_date, :created_at, :updated_at)"
+        ":client_date, :created_at, :updated_at) ON CONFLICT DO NOTHING RETURNING id"
     ),
-    "ledger": PlannedEachRun(
+    "trace_taken": DriverSQL(
+        "SELECT 1 FROM payman_transactions WHERE customer_id = :cid AND trace_id = :trace"
+    ),
+    "ledger": DriverSQL(
         "INSERT INTO payman_ledger_entries (transaction_id, account, amount, kind, at) VALUES "
-        f"({_TXN_ID}, :debit, :minus, 'PAY', :at), ({_TXN_ID}, :credit, :amount, 'PAY', :at)"
+        "(:tid, :debit, :minus, 'PAY', :at), (:tid, :credit, :amount, 'PAY', :at)"
     ),
     "count": DriverSQL(
         "UPDATE payman_mandates SET day_key = :day_key, day_count = :day_count, "
@@ -232,7 +247,7 @@ def _from_db_time(value: Any) -> datetime:
 
 
 def _mandate_row(raw: tuple[Any, ...]) -> dict[str, Any]:
-    row = dict(zip(_MANDATE_COLUMNS, raw, strict=True))
+    row = dict(zip(_MANDATE_COLUMNS, raw, strict=False))
     row["start_date"] = _from_db_time(row["start_date"])
     row["expiration_date"] = _from_db_time(row["expiration_date"])
     if isinstance(row["day_key"], str):
@@ -240,170 +255,281 @@ def _mandate_row(raw: tuple[Any, ...]) -> dict[str, Any]:
     return row
 
 
-#: What a pay's script returns: the transaction row's values, and the bank-side failure it
-#: recorded (answered after the commit), if any.
-Paid = tuple[dict[str, Any], PaymanError | None]
-
-
-def _script(
-    svc: PaymanService,
-    merchant: Merchant,
-    req: PayRequest,
-    now: datetime,
-    *,
-    postgres: bool,
-    attempt: int,
-) -> Script[Paid]:
-    """One pay as a transaction script (``pishkhan.core.pgpipeline``): the only definition of
-    the pay's rules, run by :func:`pay` and :func:`pay_async` alike. Raises PaymanError (or
-    StaleCredentials) with nothing written."""
-    pg = "_pg" if postgres else ""
-    cid = merchant.customer_id
-    mandate, deposit, seen = yield Batch(
-        [
-            (_SQL["mandate" + pg], {"pid": req.payman_id}),
-            (_SQL["deposit" + pg], {"pid": req.payman_id}),
-            (_SQL["seen"], {"cid": cid, "trace": req.trace_id}),
-        ]
-    )
-    epoch, trace_taken = seen[0]
-    if (epoch or 0) != merchant.epoch:
-        raise StaleCredentials(cid)
-    row = _check_mandate(svc, merchant, _mandate_row(mandate[0]) if mandate else None, req, now)
-    if trace_taken is not None:
-        raise PaymanError("2049", reference="trace_id")
+def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    """Debit a mandate; raises PaymanError, or RecordedFailure after committing a failure."""
+    rt = svc.rt
+    now = rt.clock.now_utc()
+    req = parse_pay(body, now)
     now_teh = now.astimezone(TEHRAN)
     today = now_teh.date()
-    usage = limits.usage_of(row, today)
-    limits.check(row, usage, req.amount)
-    if not deposit:
-        raise PaymanError("10110")
-    deposit_status, balance = deposit[0]
-    if deposit_status != "ACTIVE":
-        raise PaymanError("004")
-    writes = Batch(last=True)
-    outcome = "SUCCEED"
-    if sandbox.forced_outcomes_exist(svc.rt.state):
-        (forced,) = yield Batch([(_SQL["forced" + pg], {"pid": req.payman_id})])
-        if forced:
-            forced_id, remaining, outcome = forced[0]
-            if remaining is not None and remaining <= 1:
-                writes.append((_SQL["forced_used"], {"id": forced_id}))
-            elif remaining is not None:
-                writes.append((_SQL["forced_left"], {"id": forced_id, "remaining": remaining - 1}))
-    status, error_code = outcome, None
-    iban = row["deposit_iban"]
-    bank_code = row["bank_code"]
-    if outcome == "SUCCEED":
-        if balance >= req.amount:
-            writes.append((_SQL["debit"], {"iban": iban, "amount": req.amount}))
-        else:
-            status, error_code = "BALANCE_FAILED", "003"
-    elif outcome == "FAILED":
-        error_code = "2072"
-    values = {
-        "customer_id": cid,
-        "mandate_id": row["id"],
-        "payman_id": req.payman_id,
-        "trace_id": req.trace_id,
-        "reference_id": _reference(now, attempt),
-        "batch_id": batch_id(bank_code, now_teh),
-        "amount": req.amount,
-        "commission_amount": 0,
-        "description": req.description,
-        "pay_id": req.pay_id,
-        "status": status,
-        "error_code": error_code,
-        "transaction_type": transaction_type(bank_code),
-        "source_bank": bank_code,
-        "source_iban": iban,
-        "source_deposit": row["deposit_number"],
-        "destination_bank": bank_code,
-        "destination_deposit": _settlement(cid, bank_code),
-        "client_date": req.client_date,
-        "created_at": now,
-        "updated_at": now,
-    }
-    writes.append((_SQL["insert"], values))
-    if status == "SUCCEED":
-        ledger_entries = {
-            "cid": cid,
-            "trace": req.trace_id,
-            "debit": ledger.deposit_account(iban),
-            "credit": ledger.merchant_account(cid, bank_code),
+    failure: PaymanError | None = None
+    with rt.db.write() as conn:
+        raw = driver_connection(conn)
+        postgres = conn.dialect.name == "postgresql"
+
+        def run(name: str, params: dict[str, Any]) -> Any:
+            sql = _SQL[name]
+            return raw.execute(sql.pg if postgres else sql.sqlite, params)
+
+        def db_time(value: datetime | None) -> Any:
+            if value is None or postgres:
+                return value
+            return sqlite_time(value)
+
+        found = run(
+            "lock_pg" if postgres else "lock",
+            {"pid": req.payman_id, "cid": merchant.customer_id, "trace": req.trace_id},
+        ).fetchone()
+        mandate = None if found is None else _mandate_row(found)
+        row = _check_mandate(svc, merchant, mandate, req, now)
+        deposit_status, trace_taken = found[-2], found[-1]
+        if trace_taken is not None:
+            raise PaymanError("2049", reference="trace_id")
+        usage = limits.usage_of(row, today)
+        limits.check(row, usage, req.amount)
+        iban = row["deposit_iban"]
+        if deposit_status is None:
+            raise PaymanError("10110")
+        if deposit_status != "ACTIVE":
+            raise PaymanError("004")
+        outcome = "SUCCEED"
+        if sandbox.forced_outcomes_exist(rt.state):
+            outcome = _take_forced(conn, req.payman_id) or "SUCCEED"
+        status = outcome
+        error_code: str | None = None
+        if outcome == "SUCCEED":
+            if run("debit", {"iban": iban, "amount": req.amount}).rowcount != 1:
+                status, error_code = "BALANCE_FAILED", "003"
+        elif outcome == "FAILED":
+            error_code = "2072"
+        bank_code = row["bank_code"]
+        now_ms = int(now.timestamp() * 1000)
+        values = {
+            "customer_id": merchant.customer_id,
+            "mandate_id": row["id"],
+            "payman_id": req.payman_id,
+            "trace_id": req.trace_id,
+            "reference_id": _reference(now),
+            "batch_id": batch_id(bank_code, now_teh),
             "amount": req.amount,
-            "minus": -req.amount,
-            "at": now,
+            "commission_amount": 0,
+            "description": req.description,
+            "pay_id": req.pay_id,
+            "status": status,
+            "error_code": error_code,
+            "transaction_type": transaction_type(bank_code),
+            "source_bank": bank_code,
+            "source_iban": iban,
+            "source_deposit": row["deposit_number"],
+            "destination_bank": bank_code,
+            "destination_deposit": ledger.settlement_deposit_number(
+                merchant.customer_id, bank_code
+            ),
+            "client_date": req.client_date,
+            "created_at": now,
+            "updated_at": now,
         }
-        writes.append((_SQL["ledger"], ledger_entries))
-    if error_code is None:
-        writes.append(
-            (_SQL["count"], {**limits.counted(usage, req.amount, today), "id": row["id"]})
-        )
-    yield writes
-    return values, None if error_code is None else PaymanError(error_code)
+        params = {
+            **values,
+            "client_date": db_time(req.client_date),
+            "created_at": db_time(now),
+            "updated_at": db_time(now),
+        }
+        txn_id: int | None = None
+        for attempt in range(REFERENCE_ATTEMPTS):
+            inserted = run("insert", params).fetchone()
+            if inserted is not None:
+                txn_id = int(inserted[0])
+                break
+            if run("trace_taken", {"cid": merchant.customer_id, "trace": req.trace_id}).fetchone():
+                # a concurrent pay with this trace id committed first: nothing of this one stays
+                raise PaymanError("2049", reference="trace_id")
+            params["reference_id"] = values["reference_id"] = _reference(now, attempt + 1)
+        if txn_id is None:
+            raise PaymanError("2000")
+        if error_code is not None:
+            failure = PaymanError(error_code)
+        else:
+            if status == "SUCCEED":
+                run(
+                    "ledger",
+                    {
+                        "tid": txn_id,
+                        "debit": ledger.deposit_account(iban),
+                        "credit": ledger.merchant_account(merchant.customer_id, bank_code),
+                        "amount": req.amount,
+                        "minus": -req.amount,
+                        "at": db_time(now),
+                    },
+                )
+            counted = limits.counted(usage, req.amount, today)
+            if not postgres:
+                counted["day_key"] = today.isoformat()
+            run("count", {**counted, "id": row["id"]})
+    if failure is not None:
+        raise RecordedFailure(failure)
+    return pay_json(values, now_ms)
 
 
-_SETTLEMENT: dict[tuple[int, str], str] = {}
+# -- the PostgreSQL pay: one call of payman_pay (migration 0006) --------------------------------
+
+# The error codes payman_pay answers that name a field (as _check_mandate and pay do).
+_PG_REFERENCES: Final = {
+    "2049": "trace_id",
+    "2059": "client_transaction_date",
+    "2060": "client_transaction_date",
+    "2206": "client_transaction_date",
+    "2012": "client_transaction_date",
+}
 
 
-def _settlement(customer_id: int, bank_code: str) -> str:
-    """The merchant's settlement deposit at the bank (kept: a merchant's pays repeat them)."""
-    key = (customer_id, bank_code)
-    found = _SETTLEMENT.get(key)
+@cache
+def _bank_table() -> tuple[list[str], tuple[tuple[str, Any], ...]]:
+    """The Payman bank codes sorted (batch_id's index is the position + 1) and each bank's
+    cut-off window."""
+    codes = sorted(sandbox.bank_codes())
+    cutoffs = []
+    for code in codes:
+        bank = by_payman_code(code)
+        cutoffs.append((code, bank.pay_cutoff if bank is not None else None))
+    return codes, tuple(cutoffs)
+
+
+_PAYMENT_BANKS: Final = sorted(PAYMAN_PAYMENT_BANKS)
+_SETTLEMENT: dict[int, list[str]] = {}
+
+
+def _settlement(customer_id: int) -> list[str]:
+    """The merchant's settlement deposit at each bank of :func:`_bank_table`, in its order."""
+    found = _SETTLEMENT.get(customer_id)
     if found is None:
         found = remember(
-            _SETTLEMENT, key, ledger.settlement_deposit_number(customer_id, bank_code), 4096
+            _SETTLEMENT,
+            customer_id,
+            [ledger.settlement_deposit_number(customer_id, c) for c in _bank_table()[0]],
+            4096,
         )
     return found
 
 
-def _answer(paid: Paid, now: datetime) -> dict[str, Any]:
-    values, failure = paid
-    if failure is not None:
-        raise RecordedFailure(failure)
-    return pay_json(values, int(now.timestamp() * 1000))
+def _deferred_banks(svc: PaymanService, merchant: Merchant, now_teh: datetime) -> tuple[str, ...]:
+    """The banks whose pays take the Python path now: the merchant may not use them (2205),
+    the sandbox made them unstable or inaccessible (2000/2500), or they are in their cut-off
+    window (2121). Usually none. Kept per merchant, bank switches and minute (the cut-off
+    windows start and end on whole minutes; otherwise it is worked out for every pay)."""
+    states = svc.rt.state.get(sandbox.BANKS_KEY)
+    minute = now_teh.hour * 60 + now_teh.minute if _whole_minute_cutoffs() else -1
+    key = (id(merchant), id(states), minute)
+    hit = _DEFERRED.get(key)
+    if hit is not None and hit[0] is merchant and hit[1] is states:
+        return hit[2]
+    at = now_teh.time().replace(tzinfo=None)
+    allowed = merchant.allowed_banks
+    out: list[str] = []
+    for code, cutoff in _bank_table()[1]:
+        if (
+            (allowed and code not in allowed)
+            or (cutoff is not None and cutoff.contains(at))
+            or (states and sandbox.bank_state(svc.rt.state, code, "pay")[0] != "stable")
+        ):
+            out.append(code)
+    found = tuple(out)
+    if minute >= 0:
+        remember(_DEFERRED, key, (merchant, states, found), 1024)
+    return found
 
 
-_TAKEN: Final = (psycopg.IntegrityError, sqlite3.IntegrityError)
+_DEFERRED: dict[tuple[int, int, int], tuple[Merchant, Any, tuple[str, ...]]] = {}
 
 
-def pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    """Debit a mandate (any database, off the event loop); raises PaymanError,
-    StaleCredentials when the credential epoch moved since ``merchant`` was read, or
-    RecordedFailure after committing a bank-side failure."""
-    rt = svc.rt
-    now = rt.clock.now_utc()
-    req = parse_pay(body, now)
-    for attempt in range(REFERENCE_ATTEMPTS):
-        try:
-            with rt.db.write() as conn:
-                script = _script(
-                    svc, merchant, req, now, postgres=rt.db.is_postgres, attempt=attempt
-                )
-                paid = run_sync(conn, script)
-        except _TAKEN:
-            continue  # the trace id (the next attempt answers 2049) or the reference was taken
-        return _answer(paid, now)
-    raise PaymanError("2000")
+@cache
+def _whole_minute_cutoffs() -> bool:
+    return all(
+        c is None or all(t.second == 0 and t.microsecond == 0 for t in (c.start, c.end))
+        for _code, c in _bank_table()[1]
+    )
+
+
+_PAY_SQL: dict[tuple[int, date, tuple[str, ...]], bytes] = {}
+
+
+def _pay_sql(customer_id: int, today: date, defer: tuple[str, ...]) -> bytes:
+    key = (customer_id, today, defer)
+    sql = _PAY_SQL.get(key)
+    if sql is None:
+        sql = pgpay.pay_sql(
+            customer_id=customer_id,
+            today=today,
+            month=limits.month_key(today),
+            batch_base=((today - BATCH_EPOCH).days + 1) * 100,
+            banks=_bank_table()[0],
+            settlement=_settlement(customer_id),
+            payment_banks=_PAYMENT_BANKS,
+            defer_banks=defer,
+        )
+        remember(_PAY_SQL, key, sql, 1024)
+    return sql
 
 
 async def pay_async(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    """:func:`pay` on PostgreSQL, awaited on the event loop: the same script, each of its
-    batches one pipelined round trip (``pishkhan.core.pgpipeline``)."""
+    """:func:`pay` on PostgreSQL: one ``payman_pay`` call awaited on the event loop.
+
+    What only Python knows (the request's fields, the sandbox clock, the merchant's banks, the
+    bank switches and cut-off windows) is decided here and passed in; pays the function does
+    not handle (forced outcomes, ``pay_id``/``commission_amount``, the banks of
+    :func:`_deferred_banks`) run :func:`pay` in the threadpool, with the same answers.
+    """
+    payer = svc.pg_payer
+    assert payer is not None
     rt = svc.rt
     now = rt.clock.now_utc()
     req = parse_pay(body, now)
-    runner = pipeline(rt.db)
-    for attempt in range(REFERENCE_ATTEMPTS):
-        try:
-            paid = await runner.run(
-                _script(svc, merchant, req, now, postgres=True, attempt=attempt)
-            )
-        except psycopg.IntegrityError:
-            continue  # the trace id (the next attempt answers 2049) or the reference was taken
-        return _answer(paid, now)
-    raise PaymanError("2000")
+    if req.pay_id or req.commission or sandbox.forced_outcomes_exist(rt.state):
+        return await run_in_threadpool(_checked_pay, svc, merchant, body)
+    now_teh = now.astimezone(TEHRAN)
+    today = now_teh.date()
+    customer_id = merchant.customer_id
+    code, reference_id, batch = await payer.pay(
+        _pay_sql(customer_id, today, _deferred_banks(svc, merchant, now_teh)),
+        pgpay.pay_params(
+            req.payman_id,
+            req.trace_id,
+            req.amount,
+            req.description,
+            req.client_date,
+            now,
+            _reference(now),
+            int(now.timestamp()),
+            merchant.epoch,
+        ),
+    )
+    if code == "OK":
+        now_ms = int(now.timestamp() * 1000)
+        return pay_json(
+            {
+                "reference_id": reference_id,
+                "trace_id": req.trace_id,
+                "amount": req.amount,
+                "batch_id": batch,
+                "commission_amount": 0,
+                "status": "SUCCEED",
+            },
+            now_ms,
+        )
+    if code == pgpay.STALE:
+        raise StaleCredentials(customer_id)
+    if code == "DEFER":
+        return await run_in_threadpool(_checked_pay, svc, merchant, body)
+    if code == "003":  # recorded as BALANCE_FAILED under the trace id
+        raise RecordedFailure(PaymanError(code))
+    raise PaymanError(code, reference=_PG_REFERENCES.get(code))
+
+
+def _checked_pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    """:func:`pay` for a merchant taken from the cache unchecked (:meth:`PaymanService.
+    authenticate_cached`): :class:`StaleCredentials` when the credential epoch moved since."""
+    svc.merchants.check(merchant)
+    return pay(svc, merchant, body)
 
 
 def pay_json(values: dict[str, Any], now_ms: int) -> dict[str, Any]:

@@ -184,10 +184,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
 
     async def pay(headers: dict[str, str], raw: bytes) -> tuple[int, bytes]:
         # The hot path (a JsonRoute). PostgreSQL: authentication from the merchant cache and
-        # the pay awaited on the event loop (payments.pay_async). SQLite: authentication,
+        # the pay as one awaited database call, on the event loop. SQLite: authentication,
         # parsing and the pay in one trip to the threadpool.
         try:
-            if runtime.db.is_postgres:
+            if svc.pg_payer is not None:
                 merchant = svc.authenticate_cached(headers)
                 if merchant is None:
                     merchant = await run_in_threadpool(svc.authenticate, headers)
@@ -195,19 +195,19 @@ def build(runtime: Runtime) -> list[BaseRoute]:
                 try:
                     result = await payments.pay_async(svc, merchant, body)
                 except StaleCredentials:
-                    # A credential changed since the cache was loaded (the pay wrote nothing):
-                    # authenticated again against the database as it is now.
-                    merchant = await run_in_threadpool(svc.authenticate, headers)
-                    result = await payments.pay_async(svc, merchant, body)
+                    # A credential changed since the cache was loaded (the pay's statement
+                    # checks, and wrote nothing): the threadpool's way, authenticating against
+                    # the database as it is now (a rare case: no second fast attempt).
+                    def again() -> dict[str, Any]:
+                        return payments.pay(svc, svc.authenticate(headers), body)
+
+                    result = await run_in_threadpool(again)
             else:
 
                 def work() -> dict[str, Any]:
                     merchant = svc.authenticate(headers)
                     body = parse_body(raw, headers.get("content-type", ""), required=True)
-                    try:
-                        return payments.pay(svc, merchant, body)
-                    except StaleCredentials:  # a credential changed since authenticate read it
-                        return payments.pay(svc, svc.authenticate(headers), body)
+                    return payments.pay(svc, merchant, body)
 
                 result = await run_in_threadpool(work)
         except PaymanError as exc:

@@ -23,6 +23,7 @@ from pishkhan.tenants import billing
 from . import limits, mandates, sandbox
 from .errors import PaymanError, invalid
 from .merchants import CacheMiss, Merchant, MerchantDirectory
+from .pgpay import PgPayer
 from .schemas import (
     as_utc,
     epoch_ms,
@@ -65,6 +66,8 @@ class PaymanService:
         self.merchants = MerchantDirectory(runtime.db)
         self.signer = TokenSigner(runtime.settings.token_secret or "pishkhan-dev-secret")
         self.started_ms = runtime.clock.millis()
+        # PostgreSQL: pays run as one call of payman_pay on the event loop (payments.pay_async).
+        self.pg_payer = PgPayer.for_engine(runtime.db.engine) if runtime.db.is_postgres else None
 
     # -- authentication ------------------------------------------------------------------
 
