@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -37,15 +37,16 @@ from pishkhan.providers.jibit import params as p
 from pishkhan.providers.jibit import sandbox, schemas, service
 from pishkhan.providers.jibit.errors import JibitError, error_body, status_of
 from pishkhan.providers.jibit.errors import body_refusal as body_refusal  # for app.py
-from pishkhan.providers.jibit.hot import HotRequest as Request
-from pishkhan.providers.jibit.hot import HotRoute, JsonResponse, method_not_allowed
 from pishkhan.providers.jibit.schemas import ref
 from pishkhan.providers.jibit.service import SERVICES, Body, Work
 from pishkhan.providers.jibit.tenancy import CustomerCache, CustomerInfo
 from pishkhan.providers.jibit.tokens import AccessTokenCache, TokenSigner
 from pishkhan.runtime import Runtime
 from pishkhan.tenants.billing import ChargeOutcome, charge, record_failure
+from pishkhan.web.fast import Answer, FastRoute
+from pishkhan.web.fast import FastRequest as Request
 from pishkhan.web.openapi import Op, build_document
+from pishkhan.web.unrouted import allowed_methods
 
 #: The body of an unexpected failure's 500 (the request middleware's last resort).
 SERVER_ERROR: Final = error_body("server.error")
@@ -54,14 +55,28 @@ log = logging.getLogger("pishkhan.jibit")
 T = TypeVar("T")
 
 PREFIX: Final = "/ide"
+#: The paths the surface answers under (any other request under them: :func:`unrouted`).
+PREFIXES: Final = (PREFIX,)
 MAX_API_KEY: Final = 64
 MAX_SECRET_KEY: Final = 128
 MAX_TRACK_ID: Final = 50
 TOKEN_REQUIRED_SERVICES: Final = frozenset({"CORPORATION_IDENTITY", "MILITARY_SERVICE", "SANA"})
 
 
-def _response(content: bytes, status: int, track_id: str | None) -> Response:
-    return JsonResponse(content, status, track_id)
+def _response(
+    content: bytes, status: int, track_id: str | None, allow: str | None = None
+) -> Response:
+    """The answer with the headers Jibit's always had: ``x-track-id`` (echoed),
+    ``content-length``, ``content-type``, then ``allow`` (a 405)."""
+    headers = [(b"content-length", str(len(content)).encode()), _JSON_TYPE]
+    if track_id is not None:
+        headers.insert(0, (b"x-track-id", track_id.encode("latin-1")))
+    if allow is not None:
+        headers.append((b"allow", allow.encode("latin-1")))
+    return Answer(status, content, headers)
+
+
+_JSON_TYPE: Final = (b"content-type", b"application/json")
 
 
 def _error(exc: JibitError, track_id: str | None, svc: str | None = None) -> Response:
@@ -425,15 +440,18 @@ class JibitApi:
     async def health(self, request: Request) -> Response:
         return _response(b'{"outcome":"UP","checks":[]}', 200, self._track_id(request))
 
-    async def unrouted(self, allowed: dict[str, frozenset[str]], request: Request) -> Response:
-        """The catch-all under ``/ide``: a path the surface serves, with another method, is
-        405 (with ``Allow``); any other path is 404. Both ``handler.not_found`` in the
-        envelope; nothing runs, nothing is recorded or charged."""
-        track_id = self._track_id(request)
-        methods = allowed.get(request.path)
-        if methods is not None:
-            return method_not_allowed(methods, track_id)
-        return _response(error_body("handler.not_found"), 404, track_id)
+
+def unrouted(request: Request, others: Sequence[BaseRoute]) -> Response:
+    """Any request under ``/ide`` no route takes (``HEAD`` and ``OPTIONS`` included): 405 (with
+    ``Allow``) on a path the surface serves with other methods, else 404; both
+    ``handler.not_found`` in the envelope (the document has no code for a wrong method;
+    ``handler.not_found``, "no mechanism found", is its code for a request no handler takes,
+    and the status tells them apart). Nothing runs, nothing is recorded or charged."""
+    track_id = request.headers.get("x-track-id")
+    if others:
+        allow = allowed_methods(others)
+        return _response(error_body("handler.not_found"), 405, track_id, allow)
+    return _response(error_body("handler.not_found"), 404, track_id)
 
 
 def _guard(
@@ -551,7 +569,18 @@ MATCHING_QUERY: Final = (
 )
 
 
-def build_routes(api: JibitApi) -> list[HotRoute]:
+def _bad_query() -> Exception:
+    """A query that is not UTF-8 (e.g. Windows-1256 bytes): never a string of replacement
+    characters."""
+    return JibitError("invalid.request_body")
+
+
+#: Every Jibit route: exact methods (GET does not bring HEAD: a HEAD would run, and charge,
+#: the inquiry), the query decoded strictly.
+HotRoute: Final = partial(FastRoute, bad_query=_bad_query)
+
+
+def build_routes(api: JibitApi) -> list[FastRoute]:
     v1 = f"{PREFIX}/v1"
     g = _guard
     return [
@@ -964,16 +993,8 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     # Cheap leniency: /ide//v1/... (a doubled slash some clients produce).
     for r in routes:
         if r.path.startswith(f"{PREFIX}/v1/"):
-            out.append(
-                HotRoute(PREFIX + "/" + r.path[len(PREFIX) :], r.hot, methods=list(r.methods or ()))
-            )
-    # Every other request under /ide (any method: HEAD and OPTIONS too) gets Jibit's envelope:
-    # 405 on a served path, else 404 (the router takes the first full match, and a route's
-    # wrong method is only a partial one).
-    allowed = {r.path: frozenset(r.methods or ()) for r in out if isinstance(r, HotRoute)}
-    unrouted = _guard(partial(api.unrouted, allowed))
-    out.append(HotRoute(PREFIX, unrouted, methods=None))
-    out.append(HotRoute(PREFIX + "/{rest:path}", unrouted, methods=None))
+            path = PREFIX + "/" + r.path[len(PREFIX) :]
+            out.append(HotRoute(path, r.handler, methods=list(r.methods or ())))
     return out
 
 

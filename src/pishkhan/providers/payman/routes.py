@@ -16,20 +16,28 @@ from starlette.routing import BaseRoute, Route
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
 from pishkhan.web.asgi import InvalidQuery, query_map, query_pairs
+from pishkhan.web.fast import FastRoute, json_handler
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 from pishkhan.web.pages import security_headers
-from pishkhan.web.unrouted import catch_all
+from pishkhan.web.unrouted import enveloped
 
 from . import consent, errors, payments, reports
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
-from .hot import JsonRoute
 from .merchants import StaleCredentials
 from .openapi_spec import OPS, PAGE_OPS, ref
 from .schemas import form_to_object, parse_body
 from .service import CLIENT_HEADERS, REPORT_HEADERS, PaymanService
 
 Handler = Callable[[Request], Awaitable[Response]]
+#: The paths the surface answers under.
+PREFIXES: Final = ("/oauth/", "/v1/payman", "/v1/reports", "/v1/health", "/payman-bank/")
+#: Anything else under the API's paths (not the HTML consent pages): 405 (with Allow) or 404,
+#: 2026 in the error envelope; elsewhere Starlette's answer.
+unrouted: Final = enveloped(
+    errors.unrouted,
+    lambda path: path == "/oauth/token" or path.startswith(("/v1/payman/", "/v1/reports/")),
+)
 PERMISSIONS = [
     {"id": 1, "name": "DIRECT_DEBIT", "display_name": "برداشت وجه"},
     {"id": 2, "name": "BILL_PAY", "display_name": "پرداخت قبض"},
@@ -183,7 +191,7 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         return _json(await run_in_threadpool(svc.report, merchant, payman_id))
 
     async def pay(headers: dict[str, str], raw: bytes) -> tuple[int, bytes]:
-        # The hot path (a JsonRoute). PostgreSQL: authentication from the merchant cache and
+        # The hot path (a FastRoute). PostgreSQL: authentication from the merchant cache and
         # the pay as one awaited database call, on the event loop. SQLite: authentication,
         # parsing and the pay in one trip to the threadpool.
         try:
@@ -368,16 +376,12 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     routes: list[BaseRoute] = [Route("/", health_probe, methods=["GET", "HEAD"])]
     for name, (path, method, op) in OPS.items():
         if name == "pay":
-            routes.append(JsonRoute(path, pay, methods=[method], op=op))
+            routes.append(FastRoute(path, json_handler(pay), methods=[method], op=op))
         else:
             routes.append(ApiRoute(path, handlers[name], methods=[method], op=op))
     page_handlers: dict[str, Handler] = {"authorize": authorize, "login": login, "decide": decide}
     for name, (path, method, op) in PAGE_OPS.items():
         routes.append(ApiRoute(path, page_handlers[name], methods=[method], op=op))
-    # Anything else under the API's paths (not the HTML consent pages): 405 (with Allow) or
-    # 404, 2026 in the error envelope.
-    api_paths = ["/oauth/token", "/v1/payman/{rest:path}", "/v1/reports/{rest:path}"]
-    routes.extend(catch_all(api_paths, routes, errors.unrouted))
     return routes
 
 

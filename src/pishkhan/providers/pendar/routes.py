@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote, unquote_plus
@@ -21,12 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from pishkhan import __version__
 from pishkhan.core.db import is_busy
 from pishkhan.runtime import Runtime
-from pishkhan.web.asgi import InvalidQuery, query_map, read_body, send_json
+from pishkhan.web.asgi import InvalidQuery, query_map, read_body
+from pishkhan.web.fast import FastRequest, FastRoute, json_answer
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import ca as ca_mod
@@ -43,6 +44,9 @@ SERVER_ERROR: Final = orjson.dumps(
 )
 
 log = logging.getLogger("pishkhan.pendar")
+
+#: The paths the surface answers under (Starlette's plain 404 and 405 for what none takes).
+PREFIXES: Final = ("/api/", "/pki/")
 
 Handler = Callable[[Runtime, dict[str, Any]], Any]
 
@@ -187,35 +191,6 @@ def _fields(scope: Scope, body: bytes) -> dict[str, Any] | None:
     return data
 
 
-Serve = Callable[[Scope, Receive], Awaitable[tuple[int, bytes]]]
-
-
-class MethodRoute(Route):
-    """``/api/{method}``: the answer (always JSON) is sent without Starlette's
-    ``request_response`` wrapper, as ``Response`` would send it (``content-length``, then
-    ``content-type``); other HTTP methods get the router's 405 as with ``Route``.
-
-    ``direct_tail``: the request middleware may call it for ``/api/<segment>`` without the
-    router's scan when nothing before it can match such a path (``pishkhan.web.middleware``)."""
-
-    direct_tail = True
-
-    def __init__(self, path: str, serve: Serve, *, methods: list[str]) -> None:
-        async def endpoint(request: Request) -> Response:
-            status, body = await serve(request.scope, request.receive)
-            return Response(body, status, media_type=_JSON_TYPE.decode())
-
-        super().__init__(path, endpoint, methods=methods, name="pendar_api")
-        self.serve = serve
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.methods and scope["method"] not in self.methods):
-            await super().handle(scope, receive, send)
-            return
-        status, body = await self.serve(scope, receive)
-        await send_json(send, status, body, _JSON_TYPE)
-
-
 def build(runtime: Runtime) -> list[BaseRoute]:
     runtime.reset_hooks.append(lambda: ca_mod.forget(runtime))
     runtime.reset_hooks.append(lambda: hot.forget(runtime))
@@ -277,6 +252,10 @@ def build(runtime: Runtime) -> list[BaseRoute]:
                 )
             return exc.status, orjson.dumps(error_body(method, exc))
         return 200, orjson.dumps(result)
+
+    async def serve_api(request: FastRequest) -> Response:
+        status, body = await api(request.scope, request.receive)
+        return json_answer(status, body, _JSON_TYPE)
 
     def loaded(request: Request) -> ca_mod.LoadedCA | None:
         return ca_mod.hierarchy(runtime).get(request.path_params["ca"])
@@ -347,7 +326,8 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         return Response(out, media_type="application/ocsp-response")
 
     return [
-        MethodRoute("/api/{method}", api, methods=["GET", "POST"]),
+        # answered without request_response, as Response would send it (GET brings HEAD)
+        FastRoute("/api/{method}", serve_api, methods=["GET", "HEAD", "POST"], name="pendar_api"),
         Route("/pki/{ca}/ca.{fmt:str}", ca_certificate, methods=["GET"]),
         Route("/pki/{ca}/chain.pem", chain, methods=["GET"]),
         Route("/pki/{ca}/crl", crl, methods=["GET"]),
