@@ -323,6 +323,8 @@ class Table(Router):
         scope["route"] = route
         if params:
             scope["path_params"] = {**scope.get("path_params", {}), **params}
+        elif "path_params" not in scope:
+            scope["path_params"] = {}
         if isinstance(route, FastRoute):
             answer = await route.handler(FastRequest(scope, receive, route.bad_query))
             await answer(scope, receive, send)
