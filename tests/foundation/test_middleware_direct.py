@@ -227,7 +227,7 @@ def test_a_query_that_is_not_utf8_raises_the_routes_error() -> None:
 
     async def handler(request: FastRequest) -> Response:
         try:
-            request.query_params
+            assert request.query_params is not None
         except Exception as exc:
             seen.append(exc)
             return json_answer(400, b"{}")
