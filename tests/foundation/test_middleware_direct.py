@@ -289,3 +289,29 @@ def test_the_control_plane_answers_its_own_404_and_405(admin: Any) -> None:
     r = admin.get("/_pishkhan/v1/customers/", follow_redirects=False)
     assert r.status_code == 307
     assert r.headers["location"].endswith("/_pishkhan/v1/customers")
+
+
+def test_dispatch_takes_the_longest_prefix_a_path_starts_with() -> None:
+    prefixes = ["/api/", "/api/open-banking/", "/ide", "/_pishkhan", "/_pishkhan/v1/", "/v1/payman"]
+    dispatch = Dispatch([(p, p, Table([])) for p in prefixes], Table([]))
+    paths = [
+        "/api/x",
+        "/api/open-banking/x",
+        "/api/open-banking",
+        "/ide",
+        "/ide/v1/cards",
+        "/identity",
+        "/_pishkhan",
+        "/_pishkhan/v1",
+        "/_pishkhan/v1/x",
+        "/_pishkhanx/v1/x",
+        "/v1/payman",
+        "/v1/paymanx/y",
+        "/v1/reports",
+        "/",
+        "",
+        "/x",
+    ]
+    for path in paths:
+        expected = max((p for p in prefixes if path.startswith(p)), key=len, default="other")
+        assert dispatch.surface_of(path) == expected, path

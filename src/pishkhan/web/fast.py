@@ -281,7 +281,7 @@ class Table(Router):
     def find(self, scope: Scope) -> tuple[_Found | None, list[BaseRoute]]:
         """The route that serves this request (with its path parameters), else None and the
         routes that serve its path with other methods (in their order)."""
-        path = get_route_path(scope)
+        path: str = get_route_path(scope) if scope.get("root_path") else scope["path"]
         method = scope["method"]
         others: list[BaseRoute] = []
         static = self._static.get(path)
@@ -382,10 +382,29 @@ class Dispatch(Router):
         #: (prefix, surface, app), the longest prefix first
         self.prefixes = tuple(sorted(surfaces, key=lambda item: -len(item[0])))
         self.other = other
+        # A prefix with a "/" after its first segment ("/api/", "/v1/payman") only takes paths
+        # of that first segment: kept by it. The others ("/ide", "/_pishkhan") take any path
+        # that starts with them; such a prefix is no longer than the path's first segment, so
+        # shorter than any prefix kept by that segment: they are tried after those.
+        self._by_segment: dict[str, tuple[tuple[str, str, ASGIApp], ...]] = {}
+        loose: list[tuple[str, str, ASGIApp]] = []
+        for item in self.prefixes:
+            cut = item[0].find("/", 1)
+            if cut < 0:
+                loose.append(item)
+            else:
+                segment = item[0][:cut]
+                self._by_segment[segment] = (*self._by_segment.get(segment, ()), item)
+        self._loose = tuple(loose)
 
     def lookup(self, path: str) -> tuple[str, ASGIApp]:
-        """The surface of ``path`` and the app that serves it."""
-        for prefix, surface, app in self.prefixes:
+        """The surface of ``path`` (the longest prefix it starts with) and the app that serves
+        it."""
+        cut = path.find("/", 1)
+        for prefix, surface, app in self._by_segment.get(path[:cut] if cut > 0 else path, ()):
+            if path.startswith(prefix):
+                return surface, app
+        for prefix, surface, app in self._loose:
             if path.startswith(prefix):
                 return surface, app
         return "other", self.other
