@@ -34,9 +34,11 @@ from pishkhan.web.fast import (
     FastRequest,
     FastRoute,
     Handler,
+    Prefixes,
     Table,
     Unrouted,
     exception_handlers,
+    group_routes,
     json_answer,
 )
 from pishkhan.web.limits import BodyLimits, Refusal
@@ -306,12 +308,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for surface in surfaces:
         prefixes.update(dict.fromkeys(surface.prefixes, surface.name))
         unrouted[surface.name] = surface.unrouted
-    longest = sorted(prefixes, key=len, reverse=True)
-    grouped: dict[str, list[BaseRoute]] = {name: [] for name in unrouted}
-    for route in [*own, *(r for surface in surfaces for r in surface.routes)]:
-        literal = str(getattr(route, "path", "")).split("{", 1)[0]
-        owner = next((prefixes[p] for p in longest if literal.startswith(p)), "other")
-        grouped[owner].append(route)
+    grouped = group_routes(
+        Prefixes(prefixes.items(), "other"),
+        [*own, *(r for surface in surfaces for r in surface.routes)],
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -320,8 +320,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     handlers = exception_handlers({ApiError: api_error_handler})
     tables = {
-        name: Table(routes, unrouted=unrouted[name], handlers=handlers)
-        for name, routes in grouped.items()
+        name: Table(grouped.get(name, []), unrouted=hook, handlers=handlers)
+        for name, hook in unrouted.items()
     }
     dispatch = Dispatch(
         [

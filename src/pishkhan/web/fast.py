@@ -21,7 +21,7 @@ path that exists with or without a trailing slash is redirected, as Starlette's 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from starlette._utils import get_route_path
 from starlette.convertors import StringConvertor
@@ -35,6 +35,7 @@ from pishkhan.web.asgi import InvalidQuery, header_map, query_map, read_body
 from pishkhan.web.openapi import ApiRoute, Op
 
 JSON_TYPE: Final = b"application/json"
+T = TypeVar("T")
 
 
 class FastRequest:
@@ -366,6 +367,52 @@ class Table(Router):
         return self.http_error(404, None)
 
 
+class Prefixes(Generic[T]):
+    """Path prefix -> value, looked up by the longest prefix a path starts with (``default``
+    when none does), without a walk over every prefix."""
+
+    def __init__(self, items: Iterable[tuple[str, T]], default: T) -> None:
+        self.default = default
+        #: (prefix, value), the longest prefix first
+        self.items = tuple(sorted(items, key=lambda item: -len(item[0])))
+        # A prefix with a "/" after its first segment ("/api/", "/v1/payman") only takes paths
+        # of that first segment: kept by it. The others ("/ide", "/_pishkhan") take any path
+        # that starts with them; such a prefix is no longer than the path's first segment, so
+        # shorter than any prefix kept by that segment: they are tried after those.
+        self._by_segment: dict[str, tuple[tuple[str, T], ...]] = {}
+        loose: list[tuple[str, T]] = []
+        for item in self.items:
+            cut = item[0].find("/", 1)
+            if cut < 0:
+                loose.append(item)
+            else:
+                segment = item[0][:cut]
+                self._by_segment[segment] = (*self._by_segment.get(segment, ()), item)
+        self._loose = tuple(loose)
+
+    def lookup(self, path: str) -> T:
+        cut = path.find("/", 1)
+        for prefix, value in self._by_segment.get(path[:cut] if cut > 0 else path, ()):
+            if path.startswith(prefix):
+                return value
+        for prefix, value in self._loose:
+            if path.startswith(prefix):
+                return value
+        return self.default
+
+
+def group_routes(
+    prefixes: Prefixes[str], routes: Iterable[BaseRoute]
+) -> dict[str, list[BaseRoute]]:
+    """Routes by the surface of their path's static start (the text before its first
+    parameter), in their order."""
+    grouped: dict[str, list[BaseRoute]] = {}
+    for route in routes:
+        literal = str(getattr(route, "path", "")).split("{", 1)[0]
+        grouped.setdefault(prefixes.lookup(literal), []).append(route)
+    return grouped
+
+
 class Dispatch(Router):
     """The app's router: a request goes to its surface's :class:`Table` by path prefix (the
     longest that matches), else to ``other``. The same table names the surface of a path for
@@ -379,38 +426,16 @@ class Dispatch(Router):
         lifespan: Lifespan[Any] | None = None,
     ) -> None:
         super().__init__(lifespan=lifespan)
-        #: (prefix, surface, app), the longest prefix first
-        self.prefixes = tuple(sorted(surfaces, key=lambda item: -len(item[0])))
-        self.other = other
-        # A prefix with a "/" after its first segment ("/api/", "/v1/payman") only takes paths
-        # of that first segment: kept by it. The others ("/ide", "/_pishkhan") take any path
-        # that starts with them; such a prefix is no longer than the path's first segment, so
-        # shorter than any prefix kept by that segment: they are tried after those.
-        self._by_segment: dict[str, tuple[tuple[str, str, ASGIApp], ...]] = {}
-        loose: list[tuple[str, str, ASGIApp]] = []
-        for item in self.prefixes:
-            cut = item[0].find("/", 1)
-            if cut < 0:
-                loose.append(item)
-            else:
-                segment = item[0][:cut]
-                self._by_segment[segment] = (*self._by_segment.get(segment, ()), item)
-        self._loose = tuple(loose)
+        self.prefixes = Prefixes(
+            ((prefix, (surface, app)) for prefix, surface, app in surfaces), ("other", other)
+        )
 
     def lookup(self, path: str) -> tuple[str, ASGIApp]:
-        """The surface of ``path`` (the longest prefix it starts with) and the app that serves
-        it."""
-        cut = path.find("/", 1)
-        for prefix, surface, app in self._by_segment.get(path[:cut] if cut > 0 else path, ()):
-            if path.startswith(prefix):
-                return surface, app
-        for prefix, surface, app in self._loose:
-            if path.startswith(prefix):
-                return surface, app
-        return "other", self.other
+        """The surface of ``path`` and the app that serves it."""
+        return self.prefixes.lookup(path)
 
     def surface_of(self, path: str) -> str:
-        return self.lookup(path)[0]
+        return self.prefixes.lookup(path)[0]
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -425,9 +450,11 @@ __all__ = [
     "FastRequest",
     "FastRoute",
     "Handler",
+    "Prefixes",
     "Table",
     "Unrouted",
     "exception_handlers",
+    "group_routes",
     "json_answer",
     "json_handler",
     "plain_http_error",
