@@ -307,9 +307,10 @@ class Table(Router):
                 others.append(other)
         return None, others
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Router.__call__'s work without its extra call (a table has no router middleware)
         if scope["type"] != "http":
-            await super().app(scope, receive, send)  # lifespan (and Starlette's answers)
+            await self.app(scope, receive, send)  # lifespan (and Starlette's answers)
             return
         if self.root:
             scope["app_root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
