@@ -282,7 +282,7 @@ class Table(Router):
     def find(self, scope: Scope) -> tuple[_Found | None, list[BaseRoute]]:
         """The route that serves this request (with its path parameters), else None and the
         routes that serve its path with other methods (in their order)."""
-        path: str = get_route_path(scope) if scope.get("root_path") else scope["path"]
+        path = get_route_path(scope)
         method = scope["method"]
         others: list[BaseRoute] = []
         static = self._static.get(path)
@@ -307,10 +307,9 @@ class Table(Router):
                 others.append(other)
         return None, others
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Router.__call__'s work without its extra call (a table has no router middleware)
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)  # lifespan (and Starlette's answers)
+            await super().app(scope, receive, send)  # lifespan (and Starlette's answers)
             return
         if self.root:
             scope["app_root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
