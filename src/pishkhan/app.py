@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import importlib
 import logging
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
 from pishkhan import __version__
 from pishkhan.control import customers as control_customers
@@ -23,9 +25,22 @@ from pishkhan.control import demo as control_demo
 from pishkhan.control import sandbox as control_sandbox
 from pishkhan.control.auth import AdminAuth
 from pishkhan.control.http import ApiError, api_error_from, body_refusal, json_response
+from pishkhan.core.db import DriverSQL
 from pishkhan.core.errors import PishkhanError
-from pishkhan.runtime import Runtime, get_runtime
+from pishkhan.runtime import Runtime
 from pishkhan.settings import Settings
+from pishkhan.web.fast import (
+    Dispatch,
+    FastRequest,
+    FastRoute,
+    Handler,
+    Prefixes,
+    Table,
+    Unrouted,
+    exception_handlers,
+    group_routes,
+    json_answer,
+)
 from pishkhan.web.limits import BodyLimits, Refusal
 from pishkhan.web.metrics import Metrics
 from pishkhan.web.middleware import RequestContextMiddleware
@@ -64,16 +79,27 @@ def _control_routes() -> list[BaseRoute]:
 CONTROL_SERVER_ERROR = b'{"error":{"code":"server_error","message":"internal error"}}'
 
 
-def _surface_routes(
-    runtime: Runtime, server_errors: dict[str, bytes]
-) -> tuple[list[BaseRoute], dict[str, Any], dict[str, Refusal]]:
-    """Each enabled surface's ``pishkhan.providers.<name>.routes.build(runtime)``.
+@dataclass
+class _Surface:
+    """One enabled surface as its routes module declares it."""
 
-    ``build`` returns the surface's routes; a surface may also export ``openapi(runtime)``,
-    ``body_refusal`` (its answer to a body too large or too slow: ``pishkhan.web.limits``) and
-    ``SERVER_ERROR``, the body of its last-resort 500 (put in ``server_errors``).
+    name: str
+    prefixes: tuple[str, ...]
+    routes: list[BaseRoute]
+    unrouted: Unrouted | None
+
+
+def _surfaces(
+    runtime: Runtime, server_errors: dict[str, bytes]
+) -> tuple[list[_Surface], dict[str, Any], dict[str, Refusal]]:
+    """Each enabled surface's ``pishkhan.providers.<name>.routes``: ``PREFIXES`` (the path
+    prefixes it answers under) and ``build(runtime)`` (its routes); it may also export
+    ``unrouted`` (its answer to a path or method none of its routes takes:
+    :mod:`pishkhan.web.unrouted`), ``openapi(runtime)``, ``body_refusal`` (its answer to a body
+    too large or too slow: ``pishkhan.web.limits``) and ``SERVER_ERROR``, the body of its
+    last-resort 500 (put in ``server_errors``).
     """
-    routes: list[BaseRoute] = []
+    surfaces: list[_Surface] = []
     docs: dict[str, Any] = {}
     refusals: dict[str, Refusal] = {}
     for surface in runtime.settings.surfaces:
@@ -84,14 +110,17 @@ def _surface_routes(
             if exc.name not in (name, f"pishkhan.providers.{surface}"):
                 raise
             continue
-        routes.extend(module.build(runtime))
+        routes = list(module.build(runtime))
+        surfaces.append(
+            _Surface(surface, tuple(module.PREFIXES), routes, getattr(module, "unrouted", None))
+        )
         if hasattr(module, "openapi"):
             docs[surface] = module.openapi
         if hasattr(module, "body_refusal"):
             refusals[surface] = module.body_refusal
         if hasattr(module, "SERVER_ERROR"):
             server_errors[surface] = module.SERVER_ERROR
-    return routes, docs, refusals
+    return surfaces, docs, refusals
 
 
 CONTROL_ERROR = {
@@ -145,13 +174,67 @@ def control_openapi(routes: list[BaseRoute]) -> dict[str, Any]:
     )
 
 
-def _mount_any_path(path: str, app: Any) -> Mount:
-    """A Mount whose rest of path may hold any character: Starlette's ``.*`` stops at a newline
-    (``%0A`` in a path), which would leave such a path to the top-level plain-text 404 instead
-    of the mounted app's own answer."""
-    mount = Mount(path, app=app)
-    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
-    return mount
+#: The control plane's own prefix (health, metrics, OpenAPI documents) and its admin API's.
+CONTROL_PREFIX = "/_pishkhan"
+ADMIN_PREFIX = "/_pishkhan/v1"
+
+
+def control_http_error(
+    status: int, headers: Mapping[str, str] | None, detail: str | None = None
+) -> Response:
+    """Starlette's HTTP errors under the admin API (the router's own 404 for no such path and
+    405 for no such method; ``detail``: Starlette's phrase by default), in the control plane's
+    error shape rather than Starlette's plain text."""
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "error")
+    if detail is None:
+        detail = HTTPStatus(status).phrase
+    response = ApiError(status, code, detail).response()
+    response.headers.update(headers or {})
+    return response
+
+
+def _health(runtime: Runtime) -> Handler:
+    """``GET /_pishkhan/health``: 200 when a statement runs on the database, else 503.
+
+    On a SQLite file the statement runs on the event loop's kept connection (no threadpool
+    hop, no pool checkout: it takes microseconds); elsewhere on a pooled connection in the
+    threadpool (PostgreSQL: a round trip that may wait on the network)."""
+    settings = runtime.settings
+    db = runtime.db
+    ok = orjson.dumps(
+        {
+            "status": "ok",
+            "database": db.dialect,
+            "version": __version__,
+            "surfaces": list(settings.surfaces),
+        }
+    )
+    down = orjson.dumps({"status": "error", "database": "unreachable"})
+    inline = db.is_sqlite
+
+    def check() -> None:
+        if inline:
+            with db.hot_read() as conn:
+                _SELECT_ONE.run(conn).fetchall()
+            return
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    async def health(_request: FastRequest) -> Response:
+        try:
+            if inline:
+                check()
+            else:
+                await run_in_threadpool(check)
+        except Exception as exc:  # the database is down: say so, don't crash
+            log.warning("health check failed: %s", exc)
+            return json_answer(503, down)
+        return json_answer(200, ok)
+
+    return health
+
+
+_SELECT_ONE = DriverSQL("SELECT 1")
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
@@ -165,29 +248,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     metrics = Metrics()
     control = _control_routes()
     server_errors = {"control": CONTROL_SERVER_ERROR}
-    surface_routes, surface_docs, refusals = _surface_routes(runtime, server_errors)
+    surfaces, surface_docs, refusals = _surfaces(runtime, server_errors)
     control_doc = control_openapi(control)
-
-    async def health(request: Request) -> Response:
-        rt = get_runtime(request)
-
-        def check() -> None:
-            with rt.db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-
-        try:
-            await run_in_threadpool(check)
-        except Exception as exc:  # the database is down: say so, don't crash
-            log.warning("health check failed: %s", exc)
-            return json_response({"status": "error", "database": "unreachable"}, 503)
-        return json_response(
-            {
-                "status": "ok",
-                "database": rt.db.dialect,
-                "version": __version__,
-                "surfaces": list(settings.surfaces),
-            }
-        )
 
     async def metrics_endpoint(_request: Request) -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)
@@ -210,14 +272,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         assert isinstance(exc, PishkhanError)
         return api_error_from(exc).response()
 
-    async def control_http_error(_request: Request, exc: Exception) -> Response:
-        # The router's own 404 (no such path) and 405 (no such method), in the control plane's
-        # error shape rather than Starlette's plain text.
+    async def http_error_handler(_request: Request, exc: Exception) -> Response:
+        # a route's own HTTPException (the router's 404 and 405: control_http_error)
         assert isinstance(exc, HTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        response = ApiError(exc.status_code, code, str(exc.detail)).response()
-        response.headers.update(exc.headers or {})
-        return response
+        return control_http_error(exc.status_code, exc.headers, str(exc.detail))
 
     async def server_error_handler(_request: Request, _exc: Exception) -> Response:
         # The control app's own last resort (its ServerErrorMiddleware would answer text/plain);
@@ -225,34 +283,56 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return Response(CONTROL_SERVER_ERROR, 500, media_type="application/json")
 
     control_app = Starlette(
-        routes=control,
         exception_handlers={
             ApiError: api_error_handler,
             PishkhanError: pishkhan_error_handler,
-            HTTPException: control_http_error,
+            HTTPException: http_error_handler,
             Exception: server_error_handler,
         },
     )
+    control_app.router = Table(control, root=ADMIN_PREFIX, http_error=control_http_error)
     control_app.state.runtime = runtime
-    routes: list[BaseRoute] = [
-        Route("/_pishkhan/health", health, methods=["GET"]),
-        Route("/_pishkhan/metrics", metrics_endpoint, methods=["GET"]),
-        Route("/_pishkhan/openapi/control.json", openapi_control, methods=["GET"]),
-        Route("/_pishkhan/openapi/{surface}.json", openapi_surface, methods=["GET"]),
-        _mount_any_path("/_pishkhan/v1", AdminAuth(control_app, settings.admin_token)),
+
+    # Every route outside the admin API, in its surface's table by the prefix its path starts
+    # with (the longest); a path under no prefix: the table of "other".
+    own: list[BaseRoute] = [
+        FastRoute(CONTROL_PREFIX + "/health", _health(runtime), methods=["GET", "HEAD"]),
+        Route(CONTROL_PREFIX + "/metrics", metrics_endpoint, methods=["GET"]),
+        Route(CONTROL_PREFIX + "/openapi/control.json", openapi_control, methods=["GET"]),
+        Route(CONTROL_PREFIX + "/openapi/{surface}.json", openapi_surface, methods=["GET"]),
         # The demo customer's Payman redirect page: public, a browser lands there.
         *(control_demo.routes if "payman" in settings.surfaces else []),
-        *surface_routes,
     ]
+    prefixes: dict[str, str] = {CONTROL_PREFIX: "control"}
+    unrouted: dict[str, Unrouted | None] = {"control": None, "other": None}
+    for surface in surfaces:
+        prefixes.update(dict.fromkeys(surface.prefixes, surface.name))
+        unrouted[surface.name] = surface.unrouted
+    grouped = group_routes(
+        Prefixes(prefixes.items(), "other"),
+        [*own, *(r for surface in surfaces for r in surface.routes)],
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         runtime.close()
 
-    app = Starlette(
-        routes=routes, exception_handlers={ApiError: api_error_handler}, lifespan=lifespan
+    handlers = exception_handlers({ApiError: api_error_handler})
+    tables = {
+        name: Table(grouped.get(name, []), unrouted=hook, handlers=handlers)
+        for name, hook in unrouted.items()
+    }
+    dispatch = Dispatch(
+        [
+            (ADMIN_PREFIX + "/", "control", AdminAuth(control_app, settings.admin_token)),
+            *((prefix, name, tables[name]) for prefix, name in prefixes.items()),
+        ],
+        tables["other"],
+        lifespan=lifespan,
     )
+    app = Starlette(exception_handlers={ApiError: api_error_handler}, lifespan=lifespan)
+    app.router = dispatch
     app.state.runtime = runtime
     app.state.metrics = metrics
     body_limits = BodyLimits(
@@ -267,5 +347,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         access_log=settings.access_log,
         body_limits=body_limits,
         server_errors=server_errors,
+        dispatch=dispatch,
     )
     return app

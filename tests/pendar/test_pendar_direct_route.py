@@ -1,6 +1,6 @@
-"""``/api/{method}`` is dispatched by the request middleware without the router's scan
-(``direct_tail``) and answered without ``request_response``: same answers, same bytes. (The
-middleware's tail dispatch itself: tests/foundation/test_middleware_direct.py.)"""
+"""``/api/{method}`` is found by the surface's table as a tail (no scan) and answered by a
+``FastRoute`` without ``request_response``: same answers, same bytes. (The dispatch itself:
+tests/foundation/test_middleware_direct.py.)"""
 
 from __future__ import annotations
 
@@ -9,23 +9,18 @@ from typing import Any
 import orjson
 
 from pendar.support import Customer
-from pishkhan.providers.pendar.routes import MethodRoute
-from pishkhan.web.middleware import RequestContextMiddleware
-
-
-def _middleware(client: Any) -> RequestContextMiddleware:
-    middleware = client.app.middleware_stack.app
-    assert isinstance(middleware, RequestContextMiddleware)
-    return middleware
+from pishkhan.web.fast import Dispatch, FastRoute, Table
 
 
 def test_pendar_api_is_direct_and_answers_as_a_starlette_response(
     customer: Customer, client: Any
 ) -> None:
-    client.get("/_pishkhan/health")
-    middleware = _middleware(client)
-    tails = {t[0]: t for t in middleware._tails}
-    assert isinstance(tails["/api/"][3], MethodRoute) and tails["/api/"][4] == ()
+    dispatch = client.app.router
+    assert isinstance(dispatch, Dispatch)
+    surface, table = dispatch.lookup("/api/GetVersion")
+    assert surface == "pendar" and isinstance(table, Table)
+    name, (route,) = table._tails["/api/"]
+    assert name == "method" and isinstance(route, FastRoute)
     r = client.get("/api/GetVersion")
     assert r.status_code == 200 and r.content == b'"1.10"'
     assert [k for k, _ in r.headers.raw] == [b"content-length", b"content-type", b"x-request-id"]

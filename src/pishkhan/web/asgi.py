@@ -1,14 +1,11 @@
-"""Reading a request straight from the ASGI scope and sending a whole answer, for routes that
-skip Starlette's ``Request`` and ``Response`` (the hot paths of Jibit, Pendar and Payman: see
-their ``hot`` modules).
+"""Reading a request straight from the ASGI scope, for the routes that skip Starlette's
+``Request`` (:class:`pishkhan.web.fast.FastRequest` reads with these).
 
 The answers are those of Starlette's ``Headers`` and ``Request.body``: the first occurrence of
 a repeated header (names as the server gives them: lower case), values in latin-1; the body's
 chunks joined, ``ClientDisconnect`` when the client goes away first. The body's size and the
 time it takes to arrive are bounded by the request middleware before any route runs
-(:mod:`pishkhan.web.limits`), for these readers and Starlette's alike. :func:`send_json` sends
-what ``Response(body, status, media_type=...)`` would: ``content-length``, then
-``content-type``.
+(:mod:`pishkhan.web.limits`), for these readers and Starlette's alike.
 
 :func:`query_map` is the one rule for decoding a query string: names and values are
 percent-decoded to bytes and those bytes must be UTF-8 (``InvalidQuery`` otherwise, whether
@@ -22,9 +19,7 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope, Send
-
-JSON_TYPE = b"application/json"
+from starlette.types import Receive, Scope
 
 
 def header_map(scope: Scope) -> dict[str, str]:
@@ -92,18 +87,3 @@ async def read_body(receive: Receive) -> bytes:
         elif message["type"] == "http.disconnect":
             raise ClientDisconnect()
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-async def send_json(send: Send, status: int, body: bytes, content_type: bytes = JSON_TYPE) -> None:
-    """The answer's two ASGI messages."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-length", str(len(body)).encode("latin-1")),
-                (b"content-type", content_type),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -1,6 +1,6 @@
 """Bounds on a request's body: how large it may be and how long it may take to arrive.
 
-One rule for every route (the raw hot routes that read with :func:`pishkhan.web.asgi.read_body`
+One rule for every route (the fast routes that read with :func:`pishkhan.web.asgi.read_body`
 and the Starlette routes that call ``request.body()``, ``json()`` or ``form()``): the request
 middleware (:mod:`pishkhan.web.middleware`) applies it before any route runs.
 

@@ -50,12 +50,13 @@ from pishkhan.providers.jibit import (
 from pishkhan.providers.jibit.billing import Body, Work
 from pishkhan.providers.jibit.errors import JibitError, error_body, status_of
 from pishkhan.providers.jibit.errors import body_refusal as body_refusal  # for app.py
-from pishkhan.providers.jibit.hot import HotRequest as Request
-from pishkhan.providers.jibit.hot import HotRoute, JsonResponse, method_not_allowed
 from pishkhan.providers.jibit.tenancy import CustomerCache, CustomerInfo
 from pishkhan.providers.jibit.tokens import AccessTokenCache, TokenSigner
 from pishkhan.runtime import Runtime
+from pishkhan.web.fast import Answer, FastRoute
+from pishkhan.web.fast import FastRequest as Request
 from pishkhan.web.openapi import Op, build_document
+from pishkhan.web.unrouted import allowed_methods
 
 #: The body of an unexpected failure's 500 (the request middleware's last resort).
 SERVER_ERROR: Final = error_body("server.error")
@@ -64,10 +65,24 @@ log = logging.getLogger("pishkhan.jibit")
 T = TypeVar("T")
 
 PREFIX: Final = "/ide"
+#: The paths the surface answers under (any other request under them: :func:`unrouted`).
+PREFIXES: Final = (PREFIX,)
 
 
-def _response(content: bytes, status: int, track_id: str | None) -> Response:
-    return JsonResponse(content, status, track_id)
+_JSON_TYPE: Final = (b"content-type", b"application/json")
+
+
+def _response(
+    content: bytes, status: int, track_id: str | None, allow: str | None = None
+) -> Response:
+    """The answer with the headers Jibit's always had: ``x-track-id`` (echoed),
+    ``content-length``, ``content-type``, then ``allow`` (a 405)."""
+    headers = [(b"content-length", str(len(content)).encode()), _JSON_TYPE]
+    if track_id is not None:
+        headers.insert(0, (b"x-track-id", track_id.encode("latin-1")))
+    if allow is not None:
+        headers.append((b"allow", allow.encode("latin-1")))
+    return Answer(status, content, headers)
 
 
 def _error(exc: JibitError, track_id: str | None, svc: str | None = None) -> Response:
@@ -536,15 +551,18 @@ class JibitApi:
     async def health(self, request: Request) -> Response:
         return _response(wire.HEALTH, 200, request.headers.get("x-track-id"))
 
-    async def unrouted(self, allowed: dict[str, frozenset[str]], request: Request) -> Response:
-        """The catch-all under ``/ide``: a path the surface serves, with another method, is
-        405 (with ``Allow``); any other path is 404. Both ``handler.not_found`` in the
-        envelope; nothing runs, nothing is recorded or charged."""
-        track_id = request.headers.get("x-track-id")
-        methods = allowed.get(request.path)
-        if methods is not None:
-            return method_not_allowed(methods, track_id)
-        return _response(error_body("handler.not_found"), 404, track_id)
+
+def unrouted(request: Request, others: Sequence[BaseRoute]) -> Response:
+    """Any request under ``/ide`` no route takes (``HEAD`` and ``OPTIONS`` included): 405 (with
+    ``Allow``) on a path the surface serves with other methods, else 404; both
+    ``handler.not_found`` in the envelope (the document has no code for a wrong method;
+    ``handler.not_found``, "no mechanism found", is its code for a request no handler takes,
+    and the status tells them apart). Nothing runs, nothing is recorded or charged."""
+    track_id = request.headers.get("x-track-id")
+    if others:
+        allow = allowed_methods(others)
+        return _response(error_body("handler.not_found"), 405, track_id, allow)
+    return _response(error_body("handler.not_found"), 404, track_id)
 
 
 def _guard(
@@ -610,11 +628,22 @@ def _op(
     )
 
 
-def build_routes(api: JibitApi) -> list[HotRoute]:
+def _bad_query() -> Exception:
+    """A query that is not UTF-8 (e.g. Windows-1256 bytes): never a string of replacement
+    characters."""
+    return JibitError("invalid.request_body")
+
+
+#: Every Jibit route: exact methods (GET does not bring HEAD: a HEAD would run, and charge,
+#: the inquiry), the query decoded strictly.
+JibitRoute: Final = partial(FastRoute, bad_query=_bad_query)
+
+
+def build_routes(api: JibitApi) -> list[FastRoute]:
     v1 = f"{PREFIX}/v1"
     g = _guard
     routes = [
-        HotRoute(
+        JibitRoute(
             f"{v1}/tokens/generate",
             g(api.generate),
             methods=["POST"],
@@ -635,7 +664,7 @@ def build_routes(api: JibitApi) -> list[HotRoute]:
                 security=[],
             ),
         ),
-        HotRoute(
+        JibitRoute(
             f"{v1}/tokens/refresh",
             g(api.refresh),
             methods=["POST"],
@@ -659,7 +688,7 @@ def build_routes(api: JibitApi) -> list[HotRoute]:
     ]
     for inq in INQUIRIES:
         routes.append(
-            HotRoute(
+            JibitRoute(
                 PREFIX + inq.path,
                 g(partial(api.inquiry, inq)),
                 methods=["GET", "POST"] if inq.request is not None else ["GET"],
@@ -676,7 +705,7 @@ def build_routes(api: JibitApi) -> list[HotRoute]:
         )
     for acc in ACCOUNT:
         routes.append(
-            HotRoute(
+            JibitRoute(
                 PREFIX + acc.path,
                 g(partial(api.account, acc)),
                 methods=["GET"],
@@ -691,7 +720,7 @@ def build_routes(api: JibitApi) -> list[HotRoute]:
             )
         )
     routes.append(
-        HotRoute(
+        JibitRoute(
             f"{PREFIX}/health",
             g(api.health),
             methods=["GET", "HEAD"],  # a probe; HEAD on anything else is 405
@@ -714,16 +743,8 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     # Cheap leniency: /ide//v1/... (a doubled slash some clients produce).
     for r in routes:
         if r.path.startswith(f"{PREFIX}/v1/"):
-            out.append(
-                HotRoute(PREFIX + "/" + r.path[len(PREFIX) :], r.hot, methods=list(r.methods or ()))
-            )
-    # Every other request under /ide (any method: HEAD and OPTIONS too) gets Jibit's envelope:
-    # 405 on a served path, else 404 (the router takes the first full match, and a route's
-    # wrong method is only a partial one).
-    allowed = {r.path: frozenset(r.methods or ()) for r in out if isinstance(r, HotRoute)}
-    unrouted = _guard(partial(api.unrouted, allowed))
-    out.append(HotRoute(PREFIX, unrouted, methods=None))
-    out.append(HotRoute(PREFIX + "/{rest:path}", unrouted, methods=None))
+            path = PREFIX + "/" + r.path[len(PREFIX) :]
+            out.append(JibitRoute(path, r.handler, methods=list(r.methods or ())))
     return out
 
 

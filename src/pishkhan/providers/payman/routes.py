@@ -15,15 +15,15 @@ from starlette.routing import BaseRoute, Route
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
 from pishkhan.web.asgi import InvalidQuery, query_map
+from pishkhan.web.fast import FastRoute, json_handler
 from pishkhan.web.openapi import ApiRoute, build_document
 from pishkhan.web.pages import security_headers
-from pishkhan.web.unrouted import catch_all
+from pishkhan.web.unrouted import enveloped
 
 from . import consent, errors, mandates, payments, reports, wire
 from .access import PaymanService
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
-from .hot import JsonRoute
 from .merchants import Merchant, StaleCredentials
 from .wire import CLIENT_HEADERS, OPS, REPORT_HEADERS, parse_body
 
@@ -54,9 +54,14 @@ PAGES: Final = (
     ("/payman-bank/oauth/login", "POST", "login"),
     ("/payman-bank/oauth/decide", "POST", "decide"),
 )
+#: The paths the surface answers under.
+PREFIXES: Final = ("/oauth/", "/v1/payman", "/v1/reports", "/v1/health", "/payman-bank/")
 #: Anything else under the API's paths (not the HTML consent pages): 405 (with Allow) or 404,
-#: 2026 in the error envelope.
-API_PATHS: Final = ["/oauth/token", "/v1/payman/{rest:path}", "/v1/reports/{rest:path}"]
+#: 2026 in the error envelope; elsewhere Starlette's answer.
+unrouted: Final = enveloped(
+    errors.unrouted,
+    lambda path: path == "/oauth/token" or path.startswith(("/v1/payman/", "/v1/reports/")),
+)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -180,7 +185,7 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         return _json(await run_in_threadpool(reports.report, svc, merchant, payman_id))
 
     async def pay(headers: dict[str, str], raw: bytes) -> tuple[int, bytes]:
-        # The hot path (a JsonRoute). PostgreSQL: authentication from the merchant cache and
+        # The hot path (a FastRoute). PostgreSQL: authentication from the merchant cache and
         # the pay as one awaited database call, on the event loop. SQLite: authentication,
         # parsing and the pay in one trip to the threadpool.
         try:
@@ -333,10 +338,9 @@ def build(runtime: Runtime) -> list[BaseRoute]:
     for path, method, name in (*API, *PAGES):
         op = OPS[name]
         if name == "pay":
-            routes.append(JsonRoute(path, pay, methods=[method], op=op))
+            routes.append(FastRoute(path, json_handler(pay), methods=[method], op=op))
         else:
             routes.append(ApiRoute(path, handlers[name], methods=[method], op=op))
-    routes.extend(catch_all(API_PATHS, routes, errors.unrouted))
     return routes
 
 

@@ -23,7 +23,7 @@ from pishkhan import __version__
 from pishkhan.core.logging import request_id_var
 from pishkhan.runtime import Runtime
 from pishkhan.web.openapi import ApiRoute, Op, build_document
-from pishkhan.web.unrouted import catch_all
+from pishkhan.web.unrouted import enveloped
 
 from . import errors, schemas
 from .errors import Status, http_status_of, message_of
@@ -31,6 +31,11 @@ from .errors import body_refusal as body_refusal  # for app.py
 from .service import Outcome, PaystarService
 
 log = logging.getLogger("pishkhan.paystar")
+
+#: The paths the surface answers under (anything else there: :data:`unrouted`).
+PREFIXES: Final = ("/api/open-banking/", "/api/application/")
+#: Anything under the surface's paths no route takes: 405 (with Allow) or 404, status 10.
+unrouted: Final = enveloped(errors.unrouted)
 
 REFRESH_PATHS: Final = (
     "/api/open-banking/application/refresh-api-key",
@@ -188,12 +193,7 @@ def _routes(
 
 def build(runtime: Runtime) -> list[BaseRoute]:
     service = PaystarService(runtime)
-    routes = _routes(_refresh_handler(service), lambda name: _match_handler(service, name))
-    # Anything else under the surface's paths: 405 (with Allow) or 404, status 10.
-    unrouted = catch_all(
-        ["/api/open-banking/{rest:path}", *REFRESH_PATHS[1:]], routes, errors.unrouted
-    )
-    return [*routes, *unrouted]
+    return _routes(_refresh_handler(service), lambda name: _match_handler(service, name))
 
 
 def _component(model: type[BaseModel]) -> dict[str, Any]:

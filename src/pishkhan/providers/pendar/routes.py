@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 from urllib.parse import unquote
 
@@ -20,11 +19,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
-from pishkhan.web.asgi import InvalidQuery, read_body, send_json
+from pishkhan.web.asgi import InvalidQuery, read_body
+from pishkhan.web.fast import FastRequest, FastRoute, json_answer
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 
 from . import ca as ca_mod
@@ -42,6 +42,9 @@ SERVER_ERROR: Final = orjson.dumps(
 )
 
 log = logging.getLogger("pishkhan.pendar")
+
+#: The paths the surface answers under (Starlette's plain 404 and 405 for what none takes).
+PREFIXES: Final = ("/api/", "/pki/")
 
 _JSON_TYPE: Final = b"application/json; charset=utf-8"
 
@@ -66,35 +69,6 @@ def body_refusal(scope: Scope, status: int, detail: str) -> tuple[bytes, bytes]:
         exc = PendarError(E.PROGRAM_ERROR, _REFUSED.get(status, ""), status=status)
         return _JSON_TYPE, orjson.dumps(method.answer.error(exc))
     return b"text/plain; charset=utf-8", detail.encode()
-
-
-Serve = Callable[[Scope, Receive], Awaitable[tuple[int, bytes]]]
-
-
-class MethodRoute(Route):
-    """``/api/{method}``: the answer (always JSON) is sent without Starlette's
-    ``request_response`` wrapper, as ``Response`` would send it (``content-length``, then
-    ``content-type``); other HTTP methods get the router's 405 as with ``Route``.
-
-    ``direct_tail``: the request middleware may call it for ``/api/<segment>`` without the
-    router's scan when nothing before it can match such a path (``pishkhan.web.middleware``)."""
-
-    direct_tail = True
-
-    def __init__(self, path: str, serve: Serve, *, methods: list[str]) -> None:
-        async def endpoint(request: Request) -> Response:
-            status, body = await serve(request.scope, request.receive)
-            return Response(body, status, media_type=_JSON_TYPE.decode())
-
-        super().__init__(path, endpoint, methods=methods, name="pendar_api")
-        self.serve = serve
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.methods and scope["method"] not in self.methods):
-            await super().handle(scope, receive, send)
-            return
-        status, body = await self.serve(scope, receive)
-        await send_json(send, status, body, _JSON_TYPE)
 
 
 def build(runtime: Runtime) -> list[BaseRoute]:
@@ -195,8 +169,13 @@ def build(runtime: Runtime) -> list[BaseRoute]:
         out = await run_in_threadpool(answer_ocsp, ca, der)
         return Response(out, media_type="application/ocsp-response")
 
+    async def serve_api(request: FastRequest) -> Response:
+        status, body = await api(request.scope, request.receive)
+        return json_answer(status, body, _JSON_TYPE)
+
     return [
-        MethodRoute("/api/{method}", api, methods=["GET", "POST"]),
+        # answered without request_response, as Response would send it (GET brings HEAD)
+        FastRoute("/api/{method}", serve_api, methods=["GET", "HEAD", "POST"], name="pendar_api"),
         Route("/pki/{ca}/ca.{fmt:str}", ca_certificate, methods=["GET"]),
         Route("/pki/{ca}/chain.pem", chain, methods=["GET"]),
         Route("/pki/{ca}/crl", crl, methods=["GET"]),
