@@ -3,8 +3,10 @@
 Per request, in this order (the order in which errors are answered):
 
 1. authentication: ``Authorization: Bearer <accessToken>``, checked in memory (HMAC, expiry on
-   the sandbox clock), then the customer's cached status, credential version and IP allowlist
-   (``forbidden``; ``token.is_required`` on the services whose tables document it);
+   the sandbox clock), then the customer's status, credential version and IP allowlist from the
+   credential cache (``tenants.cache``: on PostgreSQL in the threadpool, as it reads the
+   credential epoch) (``forbidden``; ``token.is_required`` on the services whose tables
+   document it);
 2. the sandbox latency, if set;
 3. parameters, in the order of the document's parameter table (``*.is_required``, ``*.not_valid``,
    ``parameters.not_acceptable``, ``handler.not_found`` ...);
@@ -41,9 +43,10 @@ from pishkhan.providers.jibit.hot import HotRequest as Request
 from pishkhan.providers.jibit.hot import HotRoute, JsonResponse, method_not_allowed
 from pishkhan.providers.jibit.schemas import ref
 from pishkhan.providers.jibit.service import SERVICES, Body, Work
-from pishkhan.providers.jibit.tenancy import CustomerCache, CustomerInfo
+from pishkhan.providers.jibit.tenancy import BY_API_KEY, BY_ID, CustomerInfo
 from pishkhan.providers.jibit.tokens import AccessTokenCache, TokenSigner
 from pishkhan.runtime import Runtime
+from pishkhan.tenants import cache
 from pishkhan.tenants.billing import ChargeOutcome, charge, record_failure
 from pishkhan.web.openapi import Op, build_document
 
@@ -75,7 +78,7 @@ class JibitApi:
         self.rt = runtime
         self.signer = TokenSigner(runtime.settings.token_secret)
         self.access_tokens = AccessTokenCache(self.signer)
-        self.customers = CustomerCache(runtime.db, ttl=runtime.state.refresh_seconds)
+        self.customers = cache.of(runtime.db, runtime.settings.credential_refresh)
         # SQLite transactions of a few statements are faster inline than through the
         # threadpool (measured, see docs/jibit.md); PostgreSQL waits on the network.
         self.inline = inline_sqlite and runtime.db.is_sqlite
@@ -136,7 +139,7 @@ class JibitApi:
         claims = self.access_tokens.claims(token)
         if claims is None or claims.expires_at <= self.rt.clock.timestamp():
             raise JibitError("forbidden")
-        customer = self.customers.by_id(claims.customer_id)
+        customer = self.customers.find(BY_ID, claims.customer_id)
         if (
             customer is None
             or not customer.active
@@ -224,7 +227,7 @@ class JibitApi:
         track_id = self._track_id(request)
         svc = fixed_service or "CARD_INQUIRY"
         try:
-            customer = self._customer(request, fixed_service)
+            customer = await self._db(self._customer, request, fixed_service)
         except JibitError as exc:
             return _error(exc, track_id, fixed_service)
         await self._latency()
@@ -277,7 +280,7 @@ class JibitApi:
             secret = self._string(data, "secretKey", "secretKey.is_required")
             if len(secret) > MAX_SECRET_KEY:
                 raise JibitError("secretKey.length_exceeded")
-            customer = await self._db(self.customers.by_api_key, api_key)
+            customer = await self._db(self.customers.find, BY_API_KEY, api_key)
             if (
                 customer is None
                 or not customer.active
@@ -317,7 +320,7 @@ class JibitApi:
                 or access_claims.customer_id != refresh_claims.customer_id
             ):
                 raise JibitError("invalid.tokens_pair")
-            customer = await self._db(self.customers.by_id, refresh_claims.customer_id)
+            customer = await self._db(self.customers.find, BY_ID, refresh_claims.customer_id)
             if customer is None or not customer.active or not customer.allows(request.client_host):
                 raise JibitError("client.not_found")
             if customer.credential_version != refresh_claims.credential_version:
@@ -394,7 +397,7 @@ class JibitApi:
     ) -> Response:
         track_id = self._track_id(request)
         try:
-            customer = self._customer(request)
+            customer = await self._db(self._customer, request)
             body = await self._db(build, customer, dict(request.query_params))
         except JibitError as exc:
             return _error(exc, track_id)

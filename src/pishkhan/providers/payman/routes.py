@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
+from pishkhan.tenants.cache import StaleCredentials
 from pishkhan.web.asgi import InvalidQuery, query_map, query_pairs
 from pishkhan.web.openapi import ApiRoute, Op, build_document
 from pishkhan.web.pages import security_headers
@@ -24,7 +25,6 @@ from . import consent, errors, payments, reports
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
 from .hot import JsonRoute
-from .merchants import StaleCredentials
 from .openapi_spec import OPS, PAGE_OPS, ref
 from .schemas import form_to_object, parse_body
 from .service import CLIENT_HEADERS, REPORT_HEADERS, PaymanService
