@@ -41,6 +41,10 @@ def test_a_bump_is_seen_at_once_by_another_database_object(db: Database, db_url:
             assert set(pool.map(read, range(400))) == {bumped + 1}
         if other.is_postgres:
             assert reader._open <= credentials.PG_CONNECTIONS
+        reader.close()  # the engine disposed: connections closed, the next read opens anew
+        with db.write() as conn:
+            assert credentials.bump(conn) == bumped + 2
+        assert reader.current() == bumped + 2
     finally:
         other.dispose()
 
