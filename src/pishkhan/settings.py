@@ -41,13 +41,16 @@ def parse_size(name: str, text: str) -> int:
     return int(number) * _SIZE_UNITS[unit]
 
 
-def parse_seconds(name: str, text: str) -> float:
+def parse_seconds(name: str, text: str, *, zero: bool = False) -> float:
+    """Seconds, more than 0 (or 0 too where ``zero``) and at most a day."""
     try:
         value = float(text)
     except ValueError:
         raise SettingsError(f"PISHKHAN_{name} must be a number of seconds: {text!r}") from None
-    if not 0 < value <= 86_400:
-        raise SettingsError(f"PISHKHAN_{name} must be more than 0 and at most 86400 seconds")
+    least = value >= 0 if zero else value > 0  # NaN fails both
+    if not least or not value <= 86_400:
+        bound = "at least 0" if zero else "more than 0"
+        raise SettingsError(f"PISHKHAN_{name} must be {bound} and at most 86400 seconds")
     return value
 
 
@@ -84,6 +87,9 @@ class Settings:
     header_timeout: float = 10.0
     #: seconds a client has to send a request's body once its head is in (408 after)
     body_timeout: float = 60.0
+    #: seconds between two reads of the credential epoch by one process (0: before every
+    #: request, so a rotation or a disable is seen at once everywhere; ``tenants.cache``)
+    credential_refresh: float = 0.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -112,6 +118,11 @@ class Settings:
             "HEADER_TIMEOUT", get("HEADER_TIMEOUT") or str(cls.header_timeout)
         )
         body_timeout = parse_seconds("BODY_TIMEOUT", get("BODY_TIMEOUT") or str(cls.body_timeout))
+        credential_refresh = parse_seconds(
+            "CREDENTIAL_REFRESH",
+            get("CREDENTIAL_REFRESH") or str(cls.credential_refresh),
+            zero=True,
+        )
         raw_surfaces = get("SURFACES", ",".join(SURFACES))
         surfaces = tuple(s.strip().lower() for s in raw_surfaces.split(",") if s.strip())
         unknown = sorted(set(surfaces) - set(SURFACES))
@@ -138,6 +149,7 @@ class Settings:
             max_header=max_header,
             header_timeout=header_timeout,
             body_timeout=body_timeout,
+            credential_refresh=credential_refresh,
         )
         return settings.validated()
 

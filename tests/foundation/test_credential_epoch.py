@@ -1,12 +1,16 @@
 """The credential epoch (``pishkhan.tenants.credentials``): a bump committed on any connection is
-seen by the next read of every process; PostgreSQL reads share a few kept connections."""
+seen by the next read of every process; PostgreSQL reads share a few kept connections. The
+credential cache (``pishkhan.tenants.cache``) keeps values while the epoch stands."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from sqlalchemy.engine import Connection
+
 from pishkhan.core.db import Database
-from pishkhan.tenants import credentials
+from pishkhan.tenants import cache, credentials
 
 
 def test_a_bump_is_seen_at_once_by_another_database_object(db: Database, db_url: str) -> None:
@@ -37,5 +41,87 @@ def test_a_bump_is_seen_at_once_by_another_database_object(db: Database, db_url:
             assert set(pool.map(read, range(400))) == {bumped + 1}
         if other.is_postgres:
             assert reader._open <= credentials.PG_CONNECTIONS
+        reader.close()  # the engine disposed: connections closed, the next read opens anew
+        with db.write() as conn:
+            assert credentials.bump(conn) == bumped + 2
+        assert reader.current() == bumped + 2
+    finally:
+        other.dispose()
+
+
+def _counting(loads: list[int]) -> cache.Lookup[int, int]:
+    """A lookup answering ``key * 10 + epoch`` and counting its loads."""
+
+    def load(conn: Connection, key: int, epoch: int) -> int | None:
+        loads.append(key)
+        return None if key < 0 else key * 10 + epoch
+
+    return cache.Lookup("test.counting", load)
+
+
+def _bump(db: Database) -> int:
+    with db.write() as conn:
+        return credentials.bump(conn)
+
+
+def test_the_cache_keeps_values_while_the_epoch_stands(db: Database, db_url: str) -> None:
+    other = Database(db_url)  # the process that holds the cache
+    try:
+        loads: list[int] = []
+        lookup = _counting(loads)
+        kept = cache.CredentialCache(other, refresh=0.0)
+        epoch = _bump(db)
+        assert kept.find(lookup, 1) == 10 + epoch
+        assert kept.find(lookup, 1) == 10 + epoch
+        assert kept.find(lookup, -1) is None
+        assert kept.find(lookup, -1) is None  # a miss is kept too
+        assert loads == [1, -1]
+        assert kept.latest().cached(lookup, 1) == 10 + epoch
+        with pytest.raises(cache.CacheMiss):
+            kept.latest().cached(lookup, -1)  # a refusal is never answered unchecked
+        with pytest.raises(cache.CacheMiss):
+            kept.latest().cached(lookup, 2)
+
+        moved = _bump(db)  # a change committed through another process
+        assert kept.latest().cached(lookup, 1) == 10 + epoch  # unchecked: as kept
+        assert kept.find(lookup, 1) == 10 + moved  # the very next lookup reloads
+        assert loads == [1, -1, 1]
+        kept.check(moved)
+        with pytest.raises(cache.StaleCredentials):
+            kept.check(epoch)
+    finally:
+        other.dispose()
+
+
+def test_a_value_loaded_after_a_change_is_answered_not_kept(db: Database, db_url: str) -> None:
+    other = Database(db_url)
+    try:
+        loads: list[int] = []
+        lookup = _counting(loads)
+        kept = cache.CredentialCache(other, refresh=0.0)
+        generation = kept.fresh()
+        moved = _bump(db)  # committed between the check and the load
+        assert generation.get(lookup, 1) == 10 + moved
+        assert generation.get(lookup, 1) == 10 + moved
+        assert loads == [1, 1]  # not kept in a generation older than what it read
+        assert kept.find(lookup, 1) == 10 + moved
+        assert kept.find(lookup, 1) == 10 + moved
+        assert loads == [1, 1, 1]
+    finally:
+        other.dispose()
+
+
+def test_an_interval_reads_the_epoch_less_often_unless_asked(db: Database, db_url: str) -> None:
+    other = Database(db_url)
+    try:
+        loads: list[int] = []
+        lookup = _counting(loads)
+        kept = cache.CredentialCache(other, refresh=3600.0)
+        epoch = _bump(db)
+        assert kept.find(lookup, 1) == 10 + epoch
+        moved = _bump(db)
+        assert kept.find(lookup, 1) == 10 + epoch  # read within the interval: not again
+        assert kept.find(lookup, 1, max_age=0) == 10 + moved  # Payman's way: always read
+        assert kept.find(lookup, 1) == 10 + moved
     finally:
         other.dispose()

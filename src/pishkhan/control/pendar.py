@@ -25,6 +25,7 @@ from pishkhan.providers.pendar import caches, issuance, profiles
 from pishkhan.providers.pendar import crl as crl_mod
 from pishkhan.providers.pendar.tables import pendar_approvers, pendar_cas
 from pishkhan.runtime import Runtime, get_runtime
+from pishkhan.tenants import credentials
 from pishkhan.tenants import service as tenants
 from pishkhan.tenants.service import MAX_RIALS
 from pishkhan.tenants.tables import pendar_accounts
@@ -98,6 +99,7 @@ def _save_settings(conn: Connection, customer_id: int, settings: dict[str, Any])
         .where(pendar_accounts.c.customer_id == customer_id)
         .values(settings=settings)
     )
+    credentials.bump(conn)  # every process's credential cache sees the new settings at once
 
 
 def _ca_view(runtime: Runtime) -> list[dict[str, Any]]:
@@ -200,7 +202,6 @@ def grant(runtime: Runtime, ref: str, cas: dict[str, list[str]]) -> dict[str, An
             subject=f"customer:{customer_id}",
             data={"cas": body.cas},
         )
-    caches.forget(runtime)
     return {"customer_id": customer_id, "cas": body.cas}
 
 
@@ -236,7 +237,6 @@ def _set_switches(runtime: Runtime, ref: str, body: Switches) -> dict[str, Any]:
             subject=f"customer:{customer_id}",
             data={k: settings.get(k, False) for k in SWITCHES},
         )
-    caches.forget(runtime)
     return {
         "customer_id": customer_id,
         "cas": profiles.grants(settings),

@@ -7,10 +7,11 @@ the current value (:meth:`Epoch.current`) and reloads when it moved: a rotation 
 made through any process is seen by the very next request at every process, with no interval
 during which an old secret or token still works.
 
-Reading the value is one indexed single-row read outside any transaction: on SQLite on the
-thread's kept connection, an in-process read of a few microseconds; on PostgreSQL one round trip
-on one of a few autocommit connections the process keeps (the pay, PostgreSQL's hot path, checks
-the value inside its own statement instead; see ``pishkhan.providers.payman.pgpay``).
+Reading the value is one indexed single-row read outside any transaction: on a SQLite file on a
+read-only connection each thread keeps for it (sqlite3 itself, autocommit: an in-process read of
+a few microseconds, which SQLAlchemy's connection machinery would double); on PostgreSQL one
+round trip on one of a few autocommit connections the process keeps (the pay, PostgreSQL's hot
+path, checks the value inside its own statement instead; see ``pishkhan.providers.payman.pgpay``).
 
 The value is also a source of credential generations: a Payman client's ``generation`` is the
 value its rotation took, so generations only grow and are never given twice (the counter is kept
@@ -19,6 +20,7 @@ on a sandbox reset, which empties the customers).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from contextlib import suppress
 from typing import Any, Final
@@ -75,18 +77,40 @@ class Epoch:
         self._open = 0
         self._cond = threading.Condition()
         self._conninfo: str | None = None
+        #: SQLite file: each thread's connection (``_local.conn``, opened at ``_local.era``)
+        self._path: str | None = None
+        self._local = threading.local()
+        self._era = 0
+        self._sqlite: list[sqlite3.Connection] = []
         if db.is_postgres:
             self._conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
                 hide_password=False
             )
-            event.listen(db.engine, "engine_disposed", lambda _engine: self.close())
+        elif db.is_sqlite and db.engine.url.database not in (None, "", ":memory:"):
+            self._path = db.engine.url.database
+        event.listen(db.engine, "engine_disposed", lambda _engine: self.close())
 
     def current(self) -> int:
         """The counter now (a committed change of another connection is seen)."""
+        if self._path is not None:
+            local = self._local
+            if getattr(local, "era", -1) != self._era:
+                self._open_sqlite()
+            row = local.conn.execute(CURRENT_SQL).fetchone()
+            return 0 if row is None else int(row[0])
         if self._conninfo is not None:
             return self._current_pg()
-        with self._db.hot_read() as conn:  # SQLite: the thread's kept connection
+        with self._db.hot_read() as conn:  # in-memory SQLite: its one connection
             return read(conn)
+
+    def _open_sqlite(self) -> None:
+        conn = sqlite3.connect(
+            self._path or "", timeout=5.0, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA query_only = ON")
+        with self._cond:
+            self._sqlite.append(conn)
+            self._local.conn, self._local.era = conn, self._era
 
     def _current_pg(self) -> int:
         # libpq's own calls on a statement prepared once per connection: psycopg's cursor
@@ -138,7 +162,9 @@ class Epoch:
         with self._cond:
             conns, self._idle = self._idle, []
             self._open -= len(conns)
-        for conn in conns:
+            lite, self._sqlite = self._sqlite, []
+            self._era += 1  # every thread opens a new SQLite connection on its next read
+        for conn in [*conns, *lite]:
             with suppress(Exception):  # already closed or broken
                 conn.close()
 

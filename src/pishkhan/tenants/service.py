@@ -631,6 +631,7 @@ def set_price(
             f"daily_limit must be 0..{MAX_DAILY_LIMIT}", {"daily_limit": daily_limit}
         )
     customer_id = resolve_customer_id(conn, ref)
+    credentials.bump(conn)  # the credential cache keeps price rules: every process reloads
     key = and_(
         service_prices.c.customer_id == customer_id,
         service_prices.c.surface == surface,

@@ -62,11 +62,23 @@ def test_unknown_surface_rejected() -> None:
         {"PISHKHAN_PORT": "70000"},
         {"PISHKHAN_WORKERS": "0"},
         {"PISHKHAN_WORLD_PEOPLE": "x"},
+        {"PISHKHAN_CREDENTIAL_REFRESH": "-1"},
+        {"PISHKHAN_CREDENTIAL_REFRESH": "nan"},
+        {"PISHKHAN_CREDENTIAL_REFRESH": "soon"},
+        {"PISHKHAN_CREDENTIAL_REFRESH": "86401"},
     ],
 )
 def test_bad_numbers_rejected(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+def test_credential_refresh_defaults_to_every_request() -> None:
+    assert Settings.from_env({}).credential_refresh == 0.0
+    assert Settings.from_env({"PISHKHAN_CREDENTIAL_REFRESH": "0"}).credential_refresh == 0.0
+    assert Settings.from_env({"PISHKHAN_CREDENTIAL_REFRESH": "0.5"}).credential_refresh == 0.5
+    with pytest.raises(SettingsError, match="CREDENTIAL_REFRESH must be at least 0"):
+        Settings.from_env({"PISHKHAN_CREDENTIAL_REFRESH": "-1"})
 
 
 # Secrets generated into secrets.json, and their check against the database's record: see

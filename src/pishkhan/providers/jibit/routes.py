@@ -3,9 +3,10 @@
 Per inquiry, in this order (the order in which errors are answered):
 
 1. authentication (``tokens.authenticate``): ``Authorization: Bearer <accessToken>``, checked in
-   memory (HMAC, expiry on the sandbox clock), then the customer's cached status, credential
-   version and IP allowlist (``forbidden``; ``token.is_required`` on the services whose tables
-   document it);
+   memory (HMAC, expiry on the sandbox clock), then the customer's status, credential version
+   and IP allowlist from the credential cache (``tenants.cache``: on PostgreSQL in the
+   threadpool, as it reads the credential epoch) (``forbidden``; ``token.is_required`` on the
+   services whose tables document it);
 2. the sandbox latency, if set;
 3. parameters (``wire``), in the order of the document's parameter table (``*.is_required``,
    ``*.not_valid``, ``parameters.not_acceptable``, ``handler.not_found`` ...);
@@ -50,9 +51,10 @@ from pishkhan.providers.jibit import (
 from pishkhan.providers.jibit.billing import Body, Work
 from pishkhan.providers.jibit.errors import JibitError, error_body, status_of
 from pishkhan.providers.jibit.errors import body_refusal as body_refusal  # for app.py
-from pishkhan.providers.jibit.tenancy import CustomerCache, CustomerInfo
+from pishkhan.providers.jibit.tenancy import BY_API_KEY, BY_ID, CustomerInfo
 from pishkhan.providers.jibit.tokens import AccessTokenCache, TokenSigner
 from pishkhan.runtime import Runtime
+from pishkhan.tenants import cache
 from pishkhan.web.fast import Answer, FastRoute
 from pishkhan.web.fast import FastRequest as Request
 from pishkhan.web.openapi import Op, build_document
@@ -423,7 +425,7 @@ class JibitApi:
         self.rt = runtime
         self.signer = TokenSigner(runtime.settings.token_secret)
         self.access_tokens = AccessTokenCache(self.signer)
-        self.customers = CustomerCache(runtime.db, ttl=runtime.state.refresh_seconds)
+        self.customers = cache.of(runtime.db, runtime.settings.credential_refresh)
         # SQLite transactions of a few statements are faster inline than through the
         # threadpool (measured, see docs/jibit.md); PostgreSQL waits on the network.
         self.inline = inline_sqlite and runtime.db.is_sqlite
@@ -465,7 +467,7 @@ class JibitApi:
             request.client_host,
             svc,
             self.access_tokens,
-            self.customers.by_id,
+            partial(self.customers.find, BY_ID),
             self.rt.clock.timestamp(),
         )
 
@@ -476,7 +478,7 @@ class JibitApi:
         track_id = request.headers.get("x-track-id")
         svc = ep.service or "CARD_INQUIRY"
         try:
-            customer = self._customer(request, ep.service)
+            customer = await self._db(self._customer, request, ep.service)
         except JibitError as exc:
             return _error(exc, track_id, ep.service)
         latency = sandbox.latency_seconds(self.rt.state.get(sandbox.STATE_KEY))
@@ -504,7 +506,7 @@ class JibitApi:
     async def account(self, ep: Account, request: Request) -> Response:
         track_id = request.headers.get("x-track-id")
         try:
-            customer = self._customer(request)
+            customer = await self._db(self._customer, request)
             body = await self._db(ep.build, self, customer, dict(request.query_params))
         except JibitError as exc:
             return _error(exc, track_id)
@@ -518,7 +520,9 @@ class JibitApi:
         try:
             api_key, secret = wire.token_request(wire.json_object(await request.body()))
             customer = tokens.check_credentials(
-                await self._db(self.customers.by_api_key, api_key), secret, request.client_host
+                await self._db(self.customers.find, BY_API_KEY, api_key),
+                secret,
+                request.client_host,
             )
         except JibitError as exc:
             return _error(exc, track_id)
@@ -532,7 +536,7 @@ class JibitApi:
             now = self.rt.clock.timestamp()
             claims = tokens.refresh_claims(self.signer, access, refresh, now)
             customer = tokens.check_refresh(
-                await self._db(self.customers.by_id, claims.customer_id),
+                await self._db(self.customers.find, BY_ID, claims.customer_id),
                 claims,
                 request.client_host,
             )

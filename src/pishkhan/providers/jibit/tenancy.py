@@ -1,26 +1,21 @@
-"""What the Jibit surface needs to know about a customer, cached in process memory.
-
-A customer's status, IP allowlist, credential version and per-service price rules are read at
-most once per ``ttl`` seconds per process (the sandbox state refresh interval, 1 s by default),
-so disabling a customer, changing its allowlist, rotating its secret or changing a price takes
-effect everywhere within that interval without a database read per request.
+"""What the Jibit surface needs to know about a customer: its status, IP allowlist, credential
+version and per-service price rules, found through the process's credential cache
+(:mod:`pishkhan.tenants.cache`: a disable, an allowlist, a rotation or a price changed is seen by
+the next request of every process).
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-import threading
-import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from pishkhan.core.caches import remember
-from pishkhan.core.db import Database
 from pishkhan.tenants.billing import PriceRule, PriceRules
+from pishkhan.tenants.cache import Lookup
 from pishkhan.tenants.tables import customers, jibit_credentials
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -96,36 +91,13 @@ def _load(conn: Connection, where: Any) -> CustomerInfo | None:
     )
 
 
-class CustomerCache:
-    """Customers by id and by Jibit API key, each entry kept ``ttl`` seconds."""
-
-    def __init__(self, db: Database, ttl: float) -> None:
-        self._db = db
-        self._ttl = ttl
-        self._by_id: dict[int, tuple[float, CustomerInfo | None]] = {}
-        self._by_key: dict[str, tuple[float, CustomerInfo | None]] = {}
-        self._lock = threading.Lock()
-
-    def by_id(self, customer_id: int) -> CustomerInfo | None:
-        hit = self._by_id.get(customer_id)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        with self._db.read() as conn:
-            info = _load(conn, customers.c.id == customer_id)
-        with self._lock:
-            remember(self._by_id, customer_id, (now, info), 10_000)
-        return info
-
-    def by_api_key(self, api_key: str) -> CustomerInfo | None:
-        hit = self._by_key.get(api_key)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        with self._db.read() as conn:
-            info = _load(conn, jibit_credentials.c.api_key == api_key)
-        with self._lock:
-            remember(self._by_key, api_key, (now, info), 10_000)
-            if info is not None:
-                self._by_id[info.customer_id] = (now, info)
-        return info
+#: Customers by id (access and refresh tokens) and by API key (token generation), kept in the
+#: process's credential cache (:mod:`pishkhan.tenants.cache`).
+BY_ID: Final[Lookup[int, CustomerInfo]] = Lookup(
+    "jibit.customer_id",
+    lambda conn, customer_id, _epoch: _load(conn, customers.c.id == customer_id),
+)
+BY_API_KEY: Final[Lookup[str, CustomerInfo]] = Lookup(
+    "jibit.api_key",
+    lambda conn, api_key, _epoch: _load(conn, jibit_credentials.c.api_key == api_key),
+)

@@ -9,9 +9,11 @@ from typing import Any, Final
 
 from pishkhan.core.ids import verify_secret
 from pishkhan.runtime import Runtime
+from pishkhan.tenants import cache
+from pishkhan.tenants.cache import CacheMiss
 
 from .errors import PaymanError, invalid
-from .merchants import CacheMiss, Merchant, MerchantDirectory
+from .merchants import BY_APP_KEY, BY_CLIENT_ID, BY_CUSTOMER, Merchant, key_hash
 from .pgpay import PgPayer
 from .tokens import SCOPE, TOKEN_LIFETIME_SECONDS, TOKEN_TYPE, TokenSigner
 
@@ -20,11 +22,11 @@ PLATFORMS: Final = frozenset({"windows", "android", "ios", "web"})
 
 
 class PaymanService:
-    """One per process: the runtime plus the merchant cache and the token signer."""
+    """One per process: the runtime plus the credential cache and the token signer."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
-        self.merchants = MerchantDirectory(runtime.db)
+        self.credentials = cache.of(runtime.db, runtime.settings.credential_refresh)
         self.signer = TokenSigner(runtime.settings.token_secret or "pishkhan-dev-secret")
         self.started_ms = runtime.clock.millis()
         # PostgreSQL: pays run as one call of payman_pay on the event loop (payments.pay_async).
@@ -41,7 +43,7 @@ class PaymanService:
             raise PaymanError("2009")
         if grant != "client_credentials":
             raise invalid("grant_type", "grant_type must be client_credentials")
-        merchant = self.merchants.by_client_id(client_id)
+        merchant = self.credentials.find(BY_CLIENT_ID, client_id.lower(), max_age=0)
         if merchant is None or not verify_secret(secret, merchant.secret_hash):
             raise PaymanError("2009")
         if not merchant.active:
@@ -64,31 +66,31 @@ class PaymanService:
         token_required: bool = True,
     ) -> Merchant:
         """The merchant behind the bearer token and App-key; required headers checked."""
-        merchants = self.merchants
-        merchants.refresh()  # one read of the credential epoch for both lookups
-        peek = merchants.peek
+        found = self.credentials.fresh(max_age=0)  # one read of the epoch for both lookups
         return self._authenticate(
             headers,
             required,
             token_required,
-            lambda customer_id: peek("_by_customer", customer_id),
-            lambda app_key: peek("_by_app_key", app_key),
+            lambda customer_id: found.get(BY_CUSTOMER, customer_id),
+            lambda app_key: found.get(BY_APP_KEY, key_hash(app_key)),
         )
 
     def authenticate_cached(self, headers: Mapping[str, str]) -> Merchant | None:
         """:meth:`authenticate` (no required headers, token required) answered from the merchant
         cache alone, so it may run on the event loop: ``None`` when that would need the
         database (the caller then runs :meth:`authenticate` in the threadpool)."""
-        cached = self.merchants.cached
+        kept = self.credentials.latest()
         try:
             return self._authenticate(
                 headers,
                 (),
                 True,
-                lambda customer_id: cached("_by_customer", customer_id),
-                lambda app_key: cached("_by_app_key", app_key),
+                lambda customer_id: kept.cached(BY_CUSTOMER, customer_id),
+                lambda app_key: kept.cached(BY_APP_KEY, key_hash(app_key)),
             )
-        except CacheMiss:
+        except (CacheMiss, PaymanError):
+            # A refusal too is decided against the database as it is now: the entries kept may
+            # predate a change (a token of a rotation made through another process).
             return None
 
     def _authenticate(

@@ -30,12 +30,13 @@ from pishkhan.core.caches import remember
 from pishkhan.core.clock import TEHRAN
 from pishkhan.core.db import DriverSQL, driver_connection, sqlite_time
 from pishkhan.iran.banks import by_payman_code
+from pishkhan.tenants.cache import StaleCredentials
 from pishkhan.world.tables import world_deposits
 
 from . import ledger, limits, pgpay, sandbox
 from .access import PaymanService
 from .errors import PaymanError, invalid
-from .merchants import Merchant, StaleCredentials
+from .merchants import Merchant
 from .tables import payman_forced_outcomes, payman_mandates, payman_transactions
 from .wire import as_utc, epoch_ms, get_amount, get_instant, get_str, mask_card, mask_deposit
 
@@ -527,7 +528,7 @@ async def pay_async(svc: PaymanService, merchant: Merchant, body: dict[str, Any]
 def _checked_pay(svc: PaymanService, merchant: Merchant, body: dict[str, Any]) -> dict[str, Any]:
     """:func:`pay` for a merchant taken from the cache unchecked (:meth:`PaymanService.
     authenticate_cached`): :class:`StaleCredentials` when the credential epoch moved since."""
-    svc.merchants.check(merchant)
+    svc.credentials.check(merchant.epoch)
     return pay(svc, merchant, body)
 
 

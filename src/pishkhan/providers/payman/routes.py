@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from pishkhan import __version__
 from pishkhan.runtime import Runtime
+from pishkhan.tenants.cache import StaleCredentials
 from pishkhan.web.asgi import InvalidQuery, query_map
 from pishkhan.web.fast import FastRoute, json_handler
 from pishkhan.web.openapi import ApiRoute, build_document
@@ -24,7 +25,7 @@ from . import consent, errors, mandates, payments, reports, wire
 from .access import PaymanService
 from .errors import PaymanError, invalid
 from .errors import body_refusal as body_refusal  # for app.py
-from .merchants import Merchant, StaleCredentials
+from .merchants import Merchant
 from .wire import CLIENT_HEADERS, OPS, REPORT_HEADERS, parse_body
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -3,20 +3,18 @@ and a refusal's usage record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pishkhan.core.ids import verify_secret
 from pishkhan.iran import fold_digits
 from pishkhan.runtime import Runtime
 from pishkhan.tenants import billing
-from pishkhan.tenants.tables import customers, pendar_accounts
 
 from . import caches
 from . import errors as E
@@ -41,36 +39,29 @@ class Account:
 def account(
     conn: Connection, customercode: str, *, bare: bool = False, status: int = 200
 ) -> Account:
-    """The customer of ``"<code>-<license>"`` (or a bare ``<code>`` where ``bare``); 1203 otherwise."""
-    code, sep, license_number = customercode.strip().partition("-")
-    if not code or (not sep and not bare):
-        raise PendarError(E.CUSTOMER_INVALID, status=status)
-    row = conn.execute(
-        select(
-            pendar_accounts.c.customer_id,
-            pendar_accounts.c.customer_code,
-            pendar_accounts.c.license_number,
-            pendar_accounts.c.public_key_pem,
-            pendar_accounts.c.report_key_hash,
-            pendar_accounts.c.settings,
-            customers.c.status,
-        )
-        .join(customers, customers.c.id == pendar_accounts.c.customer_id)
-        .where(pendar_accounts.c.customer_code == fold_digits(code))
-    ).first()
-    if row is None or row[6] != "active" or (sep and row[2] != fold_digits(license_number)):
-        raise PendarError(E.CUSTOMER_INVALID, status=status)
-    return Account(int(row[0]), row[1], row[2], row[3], row[4], dict(row[5] or {}))
+    """The customer of ``"<code>-<license>"`` (or a bare ``<code>`` where ``bare``), read on
+    ``conn``; 1203 otherwise."""
+    return _checked_account(
+        customercode, bare, status, lambda code: caches.load_account(conn, code, rules=False)
+    )
 
 
 def cached_account(
     runtime: Runtime, customercode: str, *, bare: bool = False, status: int = 200
 ) -> Account:
-    """:func:`account` served from this process's short-lived cache (see :mod:`.caches`)."""
+    """:func:`account` from the process's credential cache (see :func:`.caches.account`)."""
+    return _checked_account(customercode, bare, status, lambda code: caches.account(runtime, code))
+
+
+def _checked_account(
+    customercode: str, bare: bool, status: int, find: Callable[[str], caches.AccountRow | None]
+) -> Account:
+    """The customer-code check: ``find`` gets the digit-folded code (1203 when the code is
+    malformed, unknown, disabled or its license number differs)."""
     code, sep, license_number = customercode.strip().partition("-")
     if not code or (not sep and not bare):
         raise PendarError(E.CUSTOMER_INVALID, status=status)
-    row = caches.caches(runtime).account(fold_digits(code))
+    row = find(fold_digits(code))
     if row is None or not row.active or (sep and row.license_number != fold_digits(license_number)):
         raise PendarError(E.CUSTOMER_INVALID, status=status)
     return Account(

@@ -1,16 +1,15 @@
-"""This process's caches of the Pendar surface: accounts (with their price rules) by customer
-code and CA availability by CA id.
+"""This process's caches of the Pendar surface.
 
-Customers (with their Pendar price rules) and CA availability are read at most once per ``ttl``
-seconds per process (the sandbox state refresh interval, 1 s by default; 0 in tests), like the
-Jibit surface's tenancy cache: disabling a customer, rotating its key, changing its grants or a
-price, or marking a CA unavailable takes effect everywhere within that interval. The admin API
-of this process drops the caches at once (:func:`forget`).
+Accounts (with their Pendar price rules) come from the process's credential cache
+(:mod:`pishkhan.tenants.cache`): disabling a customer, rotating its key, changing its grants,
+switches or a price is seen by the next request of every process. CA availability is read at
+most once per ``ttl`` seconds per process (the sandbox state refresh interval, 1 s by default;
+0 in tests): marking a CA unavailable takes effect everywhere within that interval, and at once
+in the process whose admin API made it (:func:`forget`).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -18,10 +17,12 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from pishkhan.core.caches import PerDatabase, remember
+from pishkhan.core.caches import PerDatabase
 from pishkhan.core.db import Database
 from pishkhan.runtime import Runtime
+from pishkhan.tenants import cache
 from pishkhan.tenants.billing import PriceRule, PriceRules
+from pishkhan.tenants.cache import Lookup
 from pishkhan.tenants.tables import customers, pendar_accounts
 
 from .tables import pendar_cas
@@ -44,7 +45,9 @@ class AccountRow:
         return self.rules.rule(service, default_price)
 
 
-def _load_account(conn: Connection, code: str) -> AccountRow | None:
+def load_account(conn: Connection, code: str, *, rules: bool = True) -> AccountRow | None:
+    """The account of a (digit-folded) customer code read on ``conn`` (with its price rules
+    unless ``rules`` is false), or None."""
     row = conn.execute(
         select(
             pendar_accounts.c.customer_id,
@@ -60,7 +63,6 @@ def _load_account(conn: Connection, code: str) -> AccountRow | None:
     ).first()
     if row is None:
         return None
-    rules = PriceRules.load(conn, int(row[0]), SURFACE)
     return AccountRow(
         int(row[0]),
         row[1],
@@ -69,31 +71,30 @@ def _load_account(conn: Connection, code: str) -> AccountRow | None:
         row[4],
         dict(row[5] or {}),
         row[6] == "active",
-        rules,
+        PriceRules.load(conn, int(row[0]), SURFACE) if rules else PriceRules({}),
     )
 
 
+#: Accounts by (digit-folded) customer code, in the credential cache.
+ACCOUNTS: Final[Lookup[str, AccountRow]] = Lookup(
+    "pendar.customer_code", lambda conn, code, _epoch: load_account(conn, code)
+)
+
+
+def account(runtime: Runtime, code: str, *, checked: bool = False) -> AccountRow | None:
+    """The account of a (digit-folded) customer code from the credential cache, or None; the
+    credential epoch is read first unless ``checked`` (this request's customer check just did)."""
+    found = cache.of(runtime.db, runtime.settings.credential_refresh)
+    return (found.latest() if checked else found.fresh()).get(ACCOUNTS, code)
+
+
 class Caches:
-    """Accounts by customer code and CA availability by CA id, each kept ``ttl`` seconds."""
+    """CA availability by CA id, kept ``ttl`` seconds."""
 
     def __init__(self, db: Database, ttl: float) -> None:
         self._db = db
         self._ttl = ttl
-        self._accounts: dict[str, tuple[float, AccountRow | None]] = {}
         self._available: tuple[float, dict[int, bool]] | None = None
-        self._lock = threading.Lock()
-
-    def account(self, code: str) -> AccountRow | None:
-        """The account of a (digit-folded) customer code, or None."""
-        hit = self._accounts.get(code)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        with self._db.read() as conn:
-            found = _load_account(conn, code)
-        with self._lock:
-            remember(self._accounts, code, (now, found), 10_000)
-        return found
 
     def available(self, ca_id: int) -> bool:
         hit = self._available
@@ -105,9 +106,7 @@ class Caches:
         return hit[1].get(ca_id, False)
 
     def clear(self) -> None:
-        with self._lock:
-            self._accounts.clear()
-            self._available = None
+        self._available = None
 
 
 _caches: PerDatabase[Caches] = PerDatabase()
@@ -118,7 +117,7 @@ def caches(runtime: Runtime) -> Caches:
 
 
 def forget(runtime: Runtime) -> None:
-    """Drop this process's cached accounts and availability (after an admin change)."""
+    """Drop this process's CA availability (after an admin change)."""
     found = _caches.peek(runtime.db)
     if found is not None:
         found.clear()

@@ -42,7 +42,7 @@ def _product_service(profile: P.Profile) -> str:
 
 def _price_rule(runtime: Runtime, acct: Account, profile: P.Profile) -> billing.PriceRule:
     """The customer's price rule for this profile's product, from the account cache."""
-    row = caches.caches(runtime).account(fold_digits(acct.customer_code))
+    row = caches.account(runtime, fold_digits(acct.customer_code), checked=True)
     if row is None or row.customer_id != acct.customer_id:
         return billing.PriceRule(profile.price, None, True)
     return row.rule(_product_service(profile), profile.price)
