@@ -18,7 +18,7 @@ class Op:
 
     summary: str
     body: type[BaseModel] | Schema | None = None
-    body_media: str = "application/json"
+    body_media: str | Sequence[str] = "application/json"  # or several, each with the body's schema
     response_media: str = "application/json"  # the media type of every documented answer body
     query: Sequence[tuple[str, Schema, bool, str]] = ()  # (name, schema, required, description)
     headers: Sequence[tuple[str, Schema, bool, str]] = ()
@@ -129,10 +129,9 @@ def build_document(
             if params:
                 entry["parameters"] = params
             if op.body is not None:
-                entry["requestBody"] = {
-                    "required": True,
-                    "content": {op.body_media: {"schema": _schema(op.body, components)}},
-                }
+                body = {"schema": _schema(op.body, components)}
+                media = (op.body_media,) if isinstance(op.body_media, str) else op.body_media
+                entry["requestBody"] = {"required": True, "content": dict.fromkeys(media, body)}
             responses: dict[str, Any] = {}
             declared: dict[int, tuple[str, type[BaseModel] | Schema | None]] = dict(op.responses)
             if not any(status < 400 for status in declared):
