@@ -25,13 +25,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from support import documented
-
 from pishkhan.core import migrate
 from pishkhan.core.db import Database, metadata, normalize_url
 from pishkhan.core.schema import load_all_tables
 from pishkhan.runtime import Runtime
 from pishkhan.settings import Settings
+from support import documented
 
 PG_URL = os.environ.get("PISHKHAN_TEST_DATABASE_URL", "").strip()
 ADMIN_TOKEN = "test-admin-token"

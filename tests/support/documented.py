@@ -35,6 +35,7 @@ from typing import Any, Final
 import httpx
 import orjson
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 SURFACES: Final = ("jibit", "paystar", "pendar", "payman", "control")
 #: Surfaces whose path templates are matched case-insensitively (the server reads them so).
@@ -130,11 +131,10 @@ class DocumentedResponses:
         except orjson.JSONDecodeError:
             return f"{where}: the {media} body is not JSON: {body[:200]!r}"
         validator = self._validator(template, op_method, key, listed[media], content)
-        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
-        if errors:
-            first = errors[0]
-            at = "/".join(str(p) for p in first.absolute_path) or "(root)"
-            return f"{where}: the body does not validate at {at}: {first.message}; body {value!r}"
+        error = best_match(validator.iter_errors(value))
+        if error is not None:
+            at = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            return f"{where}: the body does not validate at {at}: {error.message}; body {value!r}"
         return None
 
     def _validator(

@@ -132,7 +132,9 @@ class ApiKeySigner:
         return KeyCheck.VALID
 
 
-def refresh(runtime: Runtime, signer: ApiKeySigner, fields: Fields | None, client_ip: str) -> Outcome:
+def refresh(
+    runtime: Runtime, signer: ApiKeySigner, fields: Fields | None, client_ip: str
+) -> Outcome:
     """refresh-api-key: a new key for the application, valid 24 hours."""
     sandbox.suffered(runtime.state, sandbox.REFRESH)
     try:

@@ -47,13 +47,13 @@ def load(conn: Connection, application_id: str) -> Application:
     if row is None:
         raise PaystarFailure(Status.APPLICATION_NOT_FOUND)
     return Application(
-        customer_id=int(row.customer_id),
-        application_id=str(row.application_id),
-        access_password_hash=str(row.access_password_hash),
-        refresh_token_hash=str(row.refresh_token_hash),
-        allowed_ips=tuple(str(ip) for ip in (row.allowed_ips or ())),
-        active=row.status == "active" and row.customer_status == "active",
-        services=tuple(str(s) for s in (row.services or ())),
+        customer_id=int(row["customer_id"]),
+        application_id=str(row["application_id"]),
+        access_password_hash=str(row["access_password_hash"]),
+        refresh_token_hash=str(row["refresh_token_hash"]),
+        allowed_ips=tuple(str(ip) for ip in (row["allowed_ips"] or ())),
+        active=row["status"] == "active" and row["customer_status"] == "active",
+        services=tuple(str(s) for s in (row["services"] or ())),
     )
 
 

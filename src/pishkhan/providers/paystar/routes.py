@@ -124,7 +124,9 @@ def _routes(runtime: Runtime) -> list[ApiRoute]:
     ]
     for name in wire.SERVICES:
         handler = _match_handler(runtime, signer, name)
-        routes.append(ApiRoute(MATCHING_PREFIX + name, handler, methods=["POST"], op=_match_op(name)))
+        routes.append(
+            ApiRoute(MATCHING_PREFIX + name, handler, methods=["POST"], op=_match_op(name))
+        )
     return routes
 
 

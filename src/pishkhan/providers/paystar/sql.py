@@ -7,9 +7,9 @@ the world lookups the matching services answer from (one or two primary-key prob
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Row, and_, select
+from sqlalchemy import RowMapping, and_, select
 from sqlalchemy.engine import Connection
 
 from pishkhan.tenants.tables import customers, paystar_applications, wallets
@@ -18,28 +18,25 @@ from pishkhan.world.tables import world_cards, world_deposit_owners, world_peopl
 #: The wallet every Paystar call is charged to.
 WALLET: Final = "paystar.open_banking"
 
-_APPLICATION: Final = (
-    select(
-        paystar_applications.c.customer_id,
-        paystar_applications.c.application_id,
-        paystar_applications.c.access_password_hash,
-        paystar_applications.c.refresh_token_hash,
-        paystar_applications.c.allowed_ips,
-        paystar_applications.c.status,
-        paystar_applications.c.services,
-        customers.c.status.label("customer_status"),
-    ).select_from(
-        paystar_applications.join(customers, customers.c.id == paystar_applications.c.customer_id)
-    )
+_APPLICATION: Final = select(
+    paystar_applications.c.customer_id,
+    paystar_applications.c.application_id,
+    paystar_applications.c.access_password_hash,
+    paystar_applications.c.refresh_token_hash,
+    paystar_applications.c.allowed_ips,
+    paystar_applications.c.status,
+    paystar_applications.c.services,
+    customers.c.status.label("customer_status"),
+).select_from(
+    paystar_applications.join(customers, customers.c.id == paystar_applications.c.customer_id)
 )
 
 
-def application(conn: Connection, application_id: str) -> Row[Any] | None:
+def application(conn: Connection, application_id: str) -> RowMapping | None:
     """The application's row (``customer_id``, ``application_id``, the secret hashes,
     ``allowed_ips``, ``status``, ``services``, ``customer_status``), if it exists."""
-    return conn.execute(
-        _APPLICATION.where(paystar_applications.c.application_id == application_id)
-    ).first()
+    query = _APPLICATION.where(paystar_applications.c.application_id == application_id)
+    return conn.execute(query).mappings().first()
 
 
 def credit(conn: Connection, customer_id: int) -> int | None:
