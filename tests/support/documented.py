@@ -211,13 +211,3 @@ def for_app(app: Any) -> DocumentedResponses:
         checker = DocumentedResponses(fetch)
         app.state.documented_responses = checker
     return checker
-
-
-def for_server(base_url: str) -> DocumentedResponses:
-    """The checker of a server listening at ``base_url`` (e.g. a ``live_server_factory`` one)."""
-
-    def fetch(surface: str) -> dict[str, Any] | None:
-        r = httpx.get(base_url + DOCUMENT_PATH.format(surface=surface), timeout=10)
-        return r.json() if r.status_code == 200 else None
-
-    return DocumentedResponses(fetch)

@@ -151,8 +151,18 @@ class MatchResponse(BaseModel):
     message: SuccessMessage
 
 
+def _message_of_each_status(schema: dict[str, Any]) -> None:
+    # Each status comes with its own line of the table.
+    schema["oneOf"] = [
+        {"properties": {"status": {"const": n}, "message": {"const": TABLE_MESSAGES[Status(n)]}}}
+        for n in range(2, 14)
+    ]
+
+
 class FailureResponse(BaseModel):
-    """A business failure (HTTP 200)."""
+    """A business failure (HTTP 200): the status and its message in the status table."""
+
+    model_config = ConfigDict(json_schema_extra=_message_of_each_status)
 
     status: Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
     data: None
