@@ -234,6 +234,7 @@ routes: list[BaseRoute] = [
             tags=_T,
             responses={200: ("JSON Lines, one record a line", {"type": "string"})},
             response_media="application/x-ndjson",
+            error_media="application/json",
             operation_id="worldExport",
         ),
     ),

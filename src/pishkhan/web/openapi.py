@@ -20,6 +20,7 @@ class Op:
     body: type[BaseModel] | Schema | None = None
     body_media: str | Sequence[str] = "application/json"  # or several, each with the body's schema
     response_media: str = "application/json"  # the media type of every documented answer body
+    error_media: str | None = None  # that of answers >= 400, when not response_media
     query: Sequence[tuple[str, Schema, bool, str]] = ()  # (name, schema, required, description)
     headers: Sequence[tuple[str, Schema, bool, str]] = ()
     responses: Mapping[int, tuple[str, type[BaseModel] | Schema | None]] = field(
@@ -152,7 +153,10 @@ def build_document(
                     answer = bodiless(status)
                 resp: dict[str, Any] = {"description": desc}
                 if answer is not None:
-                    resp["content"] = {op.response_media: {"schema": _schema(answer, components)}}
+                    media = (
+                        op.error_media if status >= 400 and op.error_media else op.response_media
+                    )
+                    resp["content"] = {media: {"schema": _schema(answer, components)}}
                 responses[str(status)] = resp
             entry["responses"] = responses
             security = op.security if op.security is not None else default_security
