@@ -30,6 +30,7 @@ from pishkhan.core.db import Database, metadata, normalize_url
 from pishkhan.core.schema import load_all_tables
 from pishkhan.runtime import Runtime
 from pishkhan.settings import Settings
+from support import documented
 
 PG_URL = os.environ.get("PISHKHAN_TEST_DATABASE_URL", "").strip()
 ADMIN_TOKEN = "test-admin-token"
@@ -128,12 +129,40 @@ def app(runtime: Runtime):  # type: ignore[no-untyped-def]
     return create_app(runtime=runtime)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "undocumented(reason): the test deliberately sends what the served OpenAPI documents do "
+        "not describe; its responses are not held to them (tests/support/documented.py)",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The in-process client. Every response it receives is held to the app's served OpenAPI
+    documents (``support.documented``) unless the test is marked ``undocumented``."""
     from starlette.testclient import TestClient
 
     with TestClient(app, base_url="http://127.0.0.1") as c:
+        if request.node.get_closest_marker("undocumented") is not None:
+            yield c
+            return
+        watch = documented.Watch(documented.for_app(app))
+        watch.install(c)
         yield c
+    if watch.mismatches and not request.node.stash.get(_CALL_FAILED, False):
+        pytest.fail("responses the documents do not describe:\n" + "\n".join(watch.mismatches))
 
 
 @pytest.fixture

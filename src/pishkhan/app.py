@@ -140,16 +140,21 @@ CONTROL_ERROR = {
 }
 
 
+#: The body of a control-plane answer whose operation names no schema for it yet.
+CONTROL_JSON = {"description": "a JSON value (the operation's answer is not described further)"}
+
+
 def _control_common(path: str, method: str) -> dict[int, tuple[str, dict[str, Any]]]:
     """What every control-plane operation may answer besides its own responses: 401 from the
     admin-token check, 400 for a body or query that does not parse or validate, 404 for an
     unknown record or path, 409 from the Payman operations' state rules, 503 while a stored
-    sandbox clock is unusable."""
+    sandbox clock is unusable, 500 for an unexpected failure."""
     common = {
         400: ("invalid input (body, query or path value)", CONTROL_ERROR),
         401: ("missing or wrong admin token", CONTROL_ERROR),
         404: ("no such record (or no such path)", CONTROL_ERROR),
         503: ("the stored sandbox clock is unusable (clock_unavailable): clear it", CONTROL_ERROR),
+        500: ("an unexpected failure (server_error)", CONTROL_ERROR),
     }
     if path.startswith("/_pishkhan/v1/payman/"):
         common[409] = (
@@ -171,6 +176,8 @@ def control_openapi(routes: list[BaseRoute]) -> dict[str, Any]:
         default_security=[{"admin": []}],
         common_responses=_control_common,
         body_refusal=lambda _op: CONTROL_ERROR,  # too_large, body_timeout
+        # Every control-plane answer is JSON: an error in the error shape (a route's own 409).
+        bodiless=lambda status: CONTROL_ERROR if status >= 400 else CONTROL_JSON,
     )
 
 

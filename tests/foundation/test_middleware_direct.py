@@ -250,6 +250,7 @@ def settings(settings: Settings) -> Settings:
     return replace(settings, surfaces=Settings().surfaces)
 
 
+@pytest.mark.undocumented("sends wrong methods and unknown paths on purpose")
 def test_each_surface_of_the_app_answers_in_its_own_envelope(client: Any) -> None:
     # Jibit: handler.not_found, 405 with Allow, x-track-id echoed first
     r = client.options("/ide/v1/cards", headers={"X-Track-Id": "t1"})
@@ -279,6 +280,7 @@ def test_each_surface_of_the_app_answers_in_its_own_envelope(client: Any) -> Non
     assert r.status_code == 404 and r.text == "Not Found"
 
 
+@pytest.mark.undocumented("sends a wrong method and an unknown path on purpose")
 def test_the_control_plane_answers_its_own_404_and_405(admin: Any) -> None:
     r = admin.get("/_pishkhan/v1/nope")
     assert r.status_code == 404

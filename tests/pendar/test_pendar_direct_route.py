@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from pendar.support import Customer
 from pishkhan.web.fast import Dispatch, FastRoute, Table
 
 
+@pytest.mark.undocumented("a wrong method (PUT on GetVersion): not an operation of the document")
 def test_pendar_api_is_direct_and_answers_as_a_starlette_response(
     customer: Customer, client: Any
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pishkhan.commands.context import add_json_flag, open_runtime, print_json, print_mapping
 from pishkhan.control import paystar as paystar_control
-from pishkhan.providers.paystar import faults
+from pishkhan.providers.paystar import sandbox
 
 
 def register(sub: Any) -> None:
@@ -19,8 +19,8 @@ def register(sub: Any) -> None:
     add_json_flag(show)
     show.set_defaults(handler=fault_show)
     set_ = fs.add_parser("set", help="set (or with 'none' clear) one target's fault")
-    set_.add_argument("target", choices=faults.TARGETS)
-    set_.add_argument("fault", choices=(*faults.FAULTS, "none"))
+    set_.add_argument("target", choices=sandbox.TARGETS)
+    set_.add_argument("fault", choices=(*sandbox.FAULTS, "none"))
     add_json_flag(set_)
     set_.set_defaults(handler=fault_set)
     clear = fs.add_parser("clear", help="clear every fault")

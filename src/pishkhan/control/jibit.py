@@ -59,7 +59,7 @@ class BankBody(BaseModel):
     card_to_iban_available: bool | None = None
 
 
-class BankState(BaseModel):
+class JibitBankState(BaseModel):
     bank: str
     active: bool
     provider_active: bool
@@ -159,7 +159,7 @@ routes: list[BaseRoute] = [
             summary="Set a bank's Jibit switches",
             body=BankBody,
             tags=["jibit"],
-            responses={200: ("bank", BankState)},
+            responses={200: ("bank", JibitBankState)},
         ),
     ),
 ]

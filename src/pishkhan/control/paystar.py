@@ -1,7 +1,7 @@
 """Admin API: Paystar sandbox faults (upstream provider error, server error).
 
 ``GET /_pishkhan/v1/paystar/faults`` shows them, ``PUT`` sets or clears one target's fault,
-``DELETE`` clears them all. See :mod:`pishkhan.providers.paystar.faults`.
+``DELETE`` clears them all. See :mod:`pishkhan.providers.paystar.sandbox`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 
 from pishkhan.control.http import api_error_from, json_response, read_model
 from pishkhan.core.errors import PishkhanError
-from pishkhan.providers.paystar import faults
+from pishkhan.providers.paystar import sandbox
 from pishkhan.runtime import Runtime, get_runtime
 from pishkhan.web.openapi import ApiRoute, Op
 
@@ -40,12 +40,12 @@ class FaultsView(BaseModel):
 
 def show(runtime: Runtime) -> dict[str, Any]:
     with runtime.db.read() as conn:
-        return {"faults": faults.stored(conn)}
+        return {"faults": sandbox.stored(conn)}
 
 
 def set_fault(runtime: Runtime, target: str, fault: str | None) -> dict[str, Any]:
     with runtime.db.write() as conn:
-        current = faults.set_fault(conn, runtime.state, target, fault, runtime.clock.now_utc())
+        current = sandbox.set_fault(conn, runtime.state, target, fault, runtime.clock.now_utc())
         runtime.audit.append(
             conn,
             actor="admin",
@@ -58,7 +58,7 @@ def set_fault(runtime: Runtime, target: str, fault: str | None) -> dict[str, Any
 
 def clear(runtime: Runtime) -> dict[str, Any]:
     with runtime.db.write() as conn:
-        faults.clear(conn, runtime.state, runtime.clock.now_utc())
+        sandbox.clear(conn, runtime.state, runtime.clock.now_utc())
         runtime.audit.append(
             conn, actor="admin", action="paystar.fault.clear", subject="paystar:*", data={}
         )

@@ -18,8 +18,9 @@ class Op:
 
     summary: str
     body: type[BaseModel] | Schema | None = None
-    body_media: str = "application/json"
+    body_media: str | Sequence[str] = "application/json"  # or several, each with the body's schema
     response_media: str = "application/json"  # the media type of every documented answer body
+    error_media: str | None = None  # that of answers >= 400, when not response_media
     query: Sequence[tuple[str, Schema, bool, str]] = ()  # (name, schema, required, description)
     headers: Sequence[tuple[str, Schema, bool, str]] = ()
     responses: Mapping[int, tuple[str, type[BaseModel] | Schema | None]] = field(
@@ -59,9 +60,9 @@ def _schema(item: type[BaseModel] | Schema, components: dict[str, Schema]) -> Sc
     if isinstance(item, dict):
         return item
     schema = item.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, sub in schema.pop("$defs", {}).items():
-        components.setdefault(name, sub)
-    components[item.__name__] = schema
+    for name, sub in [*schema.pop("$defs", {}).items(), (item.__name__, schema)]:
+        if components.setdefault(name, sub) != sub:
+            raise ValueError(f"two different schemas are named {name!r} in one document")
     return {"$ref": f"#/components/schemas/{item.__name__}"}
 
 
@@ -78,13 +79,15 @@ def build_document(
     common_responses: Callable[[str, str], Mapping[int, tuple[str, type[BaseModel] | Schema]]]
     | None = None,
     body_refusal: Callable[[Op], type[BaseModel] | Schema | None] | None = None,
+    bodiless: Callable[[int], type[BaseModel] | Schema | None] | None = None,
 ) -> Schema:
     """The document of ``routes``. ``common_responses(path, method)`` names the answers that a
     layer around the routes gives (authentication, error handlers) for one operation; they are
     added to what the route declares (the route's description wins, the common body fills in a
     route's bodiless entry). ``body_refusal(op)`` is the schema of the surface's answer to a
     body too large (413) or too slow (408) (``pishkhan.web.limits``): every POST, PUT and PATCH
-    lists both."""
+    lists both. ``bodiless(status)`` is the body of a listed answer that neither the route nor
+    ``common_responses`` gives one."""
     components: dict[str, Schema] = dict(extra_components or {})
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
@@ -129,10 +132,9 @@ def build_document(
             if params:
                 entry["parameters"] = params
             if op.body is not None:
-                entry["requestBody"] = {
-                    "required": True,
-                    "content": {op.body_media: {"schema": _schema(op.body, components)}},
-                }
+                body = {"schema": _schema(op.body, components)}
+                media = (op.body_media,) if isinstance(op.body_media, str) else op.body_media
+                entry["requestBody"] = {"required": True, "content": dict.fromkeys(media, body)}
             responses: dict[str, Any] = {}
             declared: dict[int, tuple[str, type[BaseModel] | Schema | None]] = dict(op.responses)
             if not any(status < 400 for status in declared):
@@ -147,9 +149,14 @@ def build_document(
                 own_desc, own_body = declared.get(status, (common_desc, None))
                 declared[status] = (own_desc, own_body if own_body is not None else common_body)
             for status, (desc, answer) in sorted(declared.items()):
+                if answer is None and bodiless is not None:
+                    answer = bodiless(status)
                 resp: dict[str, Any] = {"description": desc}
                 if answer is not None:
-                    resp["content"] = {op.response_media: {"schema": _schema(answer, components)}}
+                    media = (
+                        op.error_media if status >= 400 and op.error_media else op.response_media
+                    )
+                    resp["content"] = {media: {"schema": _schema(answer, components)}}
                 responses[str(status)] = resp
             entry["responses"] = responses
             security = op.security if op.security is not None else default_security

@@ -174,6 +174,7 @@ def test_raw_cp1256_bytes_are_refused_and_not_charged(
 # -- 6. HEAD, OPTIONS, wrong methods, unknown paths --------------------------------------------
 
 
+@pytest.mark.undocumented("HEAD and OPTIONS on a paid inquiry: methods the document does not list")
 def test_head_and_options_on_a_paid_inquiry_run_nothing(
     client: Any, auth: dict[str, str], runtime: Runtime, customer: Customer
 ) -> None:
@@ -201,6 +202,7 @@ def test_head_and_options_on_a_paid_inquiry_run_nothing(
     _charged_nothing(runtime, customer, before, events=0)
 
 
+@pytest.mark.undocumented("wrong methods: not operations of the document")
 def test_wrong_method_and_unknown_path_answer_the_envelope(
     client: Any, auth: dict[str, str], runtime: Runtime, customer: Customer
 ) -> None:

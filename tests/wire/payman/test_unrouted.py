@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from pishkhan.core.db import metadata
@@ -31,6 +32,7 @@ def _counts(runtime: Any) -> dict[str, int]:
         }
 
 
+@pytest.mark.undocumented("wrong methods: not operations of the document")
 def test_wrong_method_is_405_with_allow(pm: Payman) -> None:
     before = _counts(pm.runtime)
     for method, path, allow in (
@@ -56,6 +58,7 @@ def test_unknown_path_is_404(pm: Payman) -> None:
         assert r.headers["content-type"] == "application/json"
 
 
+@pytest.mark.undocumented("a wrong method on a consent page: not an operation of the document")
 def test_consent_pages_keep_their_answers(pm: Payman) -> None:
     r = pm.client.get("/payman-bank/oauth/authorize?boom_token=")
     assert r.headers["content-type"].startswith("text/html")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pishkhan.cli import main
-from pishkhan.providers.paystar import faults
+from pishkhan.providers.paystar import sandbox as faults
 from pishkhan.runtime import Runtime
 
 

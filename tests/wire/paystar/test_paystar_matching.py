@@ -336,7 +336,7 @@ def test_server_error_is_status_0_and_nothing_is_written(
     assert (r.status_code, r.json()) == (500, server_error)
     admin.delete("/_pishkhan/v1/paystar/faults")
 
-    from pishkhan.providers.paystar import lookups
+    from pishkhan.providers.paystar import sql as lookups
 
     def broken(*_args: Any) -> str:
         raise RuntimeError("database went away")
@@ -356,6 +356,7 @@ def test_control_rejects_unknown_targets_and_faults(admin: Any) -> None:
     assert admin.get(faults).json() == {"faults": {}}
 
 
+@pytest.mark.undocumented("GET on a POST operation: not an operation of the document")
 def test_get_is_not_allowed(client: Any) -> None:
     assert client.get(MOBILE).status_code == 405
 

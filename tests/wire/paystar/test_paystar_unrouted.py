@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from pishkhan.core.db import metadata
@@ -22,6 +23,7 @@ def _counts(runtime: Any) -> dict[str, int]:
         }
 
 
+@pytest.mark.undocumented("wrong methods: not operations of the document")
 def test_wrong_method_is_405_with_allow(client: Any, runtime: Any) -> None:
     before = _counts(runtime)
     for method in ("GET", "PUT", "DELETE", "OPTIONS", "HEAD"):

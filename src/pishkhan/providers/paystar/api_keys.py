@@ -1,4 +1,6 @@
-"""Paystar API keys: stateless, signed, bound to one application and its current secrets.
+"""Paystar API keys: issuing them (refresh-api-key) and checking a presented one.
+
+Keys are stateless, signed, bound to one application and its current secrets.
 
 An API key is ``<payload>.<signature>`` (both base64url without padding). The payload names the
 application, a *generation* (a digest of the application's stored secret hashes, so rotating the
@@ -10,6 +12,11 @@ verifies but whose expiry has passed is *expired* (status 5).
 
 Refreshing does not revoke earlier keys (the document does not say it does): each key lives out
 its 24 hours, so several workers of one integrator may refresh independently.
+
+refresh-api-key checks, in this order (the first that fails decides the status):
+10 malformed body or a missing field -> 2 unknown ``application_id`` -> 3 application or
+customer disabled -> 6 wrong ``access_password`` -> 7 caller's IP not allowed ->
+13 wrong ``refresh_token`` -> 1 (a new key).
 """
 
 from __future__ import annotations
@@ -24,6 +31,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from pishkhan.core.clock import TEHRAN
+from pishkhan.core.ids import verify_secret
+from pishkhan.runtime import Runtime
+
+from . import applications, sandbox
+from .applications import Application
+from .errors import PaystarFailure, Status
+from .wire import ApiKeyData, Fields, Outcome
 
 LIFETIME: Final = timedelta(hours=24)
 EXPIRE_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
@@ -38,10 +52,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def generation(access_password_hash: str, refresh_token_hash: str) -> str:
+def generation(app: Application) -> str:
     """A short digest of the application's current secrets."""
-    digest = hashlib.sha256(f"{access_password_hash}|{refresh_token_hash}".encode()).hexdigest()
-    return digest[:16]
+    secrets_ = f"{app.access_password_hash}|{app.refresh_token_hash}"
+    return hashlib.sha256(secrets_.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -116,3 +130,51 @@ class ApiKeySigner:
         if now.timestamp() >= expires:
             return KeyCheck.EXPIRED
         return KeyCheck.VALID
+
+
+def refresh(
+    runtime: Runtime, signer: ApiKeySigner, fields: Fields | None, client_ip: str
+) -> Outcome:
+    """refresh-api-key: a new key for the application, valid 24 hours."""
+    sandbox.suffered(runtime.state, sandbox.REFRESH)
+    try:
+        application_id, access_password, refresh_token = applications.required(
+            fields, "application_id", "access_password", "refresh_token"
+        )
+        with runtime.db.read() as conn:
+            app = applications.load(conn, application_id)
+        applications.require_active(app)
+        applications.admit(app, access_password, client_ip)
+        if not verify_secret(refresh_token, app.refresh_token_hash):
+            raise PaystarFailure(Status.WRONG_REFRESH_TOKEN)
+    except PaystarFailure as failure:
+        return Outcome(failure.status)
+    issued = signer.issue(app.application_id, generation(app), runtime.clock.now_utc())
+    return Outcome(
+        Status.SUCCESS, ApiKeyData(api_key=issued.api_key, api_key_expire_date=issued.expire_date)
+    )
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    # A bare key (no scheme) is accepted too.
+    return authorization.strip() if not rest else None
+
+
+def require_key(
+    signer: ApiKeySigner, authorization: str | None, app: Application, now: datetime
+) -> None:
+    """Status 4 for a missing, forged or foreign ``Authorization: Bearer`` key, 5 for an
+    expired one."""
+    api_key = _bearer(authorization)
+    if api_key is None:
+        raise PaystarFailure(Status.WRONG_TOKEN)
+    checked = signer.check(api_key, app.application_id, generation(app), now)
+    if checked == KeyCheck.WRONG:
+        raise PaystarFailure(Status.WRONG_TOKEN)
+    if checked == KeyCheck.EXPIRED:
+        raise PaystarFailure(Status.EXPIRED_TOKEN)

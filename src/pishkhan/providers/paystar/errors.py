@@ -62,13 +62,18 @@ def http_status_of(status: Status) -> int:
 
 
 class PaystarFailure(Exception):
-    """A call ends with a non-success status (raised inside the service, rendered by routes)."""
+    """A call ends with a non-success status (raised inside a rule, answered by the route)."""
 
     def __init__(self, status: Status, *, recorded: bool = False) -> None:
         super().__init__(f"paystar status {int(status)}")
         self.status = status
         # True when the usage record of this failure has already been written.
         self.recorded = recorded
+
+
+def envelope(status: Status) -> bytes:
+    """The answer body of a call that ends with ``status`` and no data."""
+    return orjson.dumps({"status": int(status), "data": None, "message": message_of(status)})
 
 
 def body_refusal(_scope: object, _status: int, _detail: str) -> tuple[bytes, bytes]:
@@ -85,10 +90,4 @@ def unrouted(_status: int, _detail: str) -> bytes:
     return _INVALID_INPUT
 
 
-_INVALID_INPUT: Final = orjson.dumps(
-    {
-        "status": int(Status.INVALID_INPUT),
-        "data": None,
-        "message": message_of(Status.INVALID_INPUT),
-    }
-)
+_INVALID_INPUT: Final = envelope(Status.INVALID_INPUT)

@@ -1,4 +1,4 @@
-"""Sandbox faults of the Paystar surface, kept in the shared sandbox state.
+"""The Paystar surface's sandbox switches: faults, kept in the shared sandbox state.
 
 ``paystar.faults`` maps a target (a matching service, ``refresh-api-key``, or ``*`` for every
 call) to a fault:
@@ -20,7 +20,7 @@ from pishkhan.core.errors import InvalidInput
 from pishkhan.core.shared_state import SharedState
 from pishkhan.core.tables import sandbox_state
 
-from .schemas import SERVICES
+from .wire import SERVICES
 
 STATE_KEY: Final = "paystar.faults"
 REFRESH: Final = "refresh-api-key"
@@ -54,6 +54,19 @@ def fault_for(state: SharedState, target: str) -> str | None:
     if not faults:
         return None
     return faults.get(target) or faults.get(ALL)
+
+
+class InjectedServerError(RuntimeError):
+    """Raised by the ``server_error`` fault; the route answers HTTP 500, status 0."""
+
+
+def suffered(state: SharedState, target: str) -> str | None:
+    """The fault a call to ``target`` suffers: raises :class:`InjectedServerError` for
+    ``server_error``; returns ``upstream_error`` (for the rule to answer) or None."""
+    fault = fault_for(state, target)
+    if fault == SERVER_ERROR:
+        raise InjectedServerError(f"sandbox fault: server_error on {target}")
+    return fault
 
 
 def set_fault(

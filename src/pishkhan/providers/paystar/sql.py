@@ -1,14 +1,52 @@
-"""Read-only queries against the world that the matching services answer from.
+"""The Paystar surface's SQL statements, each written once.
 
-Each is one or two primary-key probes on :mod:`pishkhan.world.tables`.
+The application of a call (joined with its customer), the open-banking wallet's credit, and
+the world lookups the matching services answer from (one or two primary-key probes each on
+:mod:`pishkhan.world.tables`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from typing import Final
+
+from sqlalchemy import RowMapping, and_, select
 from sqlalchemy.engine import Connection
 
+from pishkhan.tenants.tables import customers, paystar_applications, wallets
 from pishkhan.world.tables import world_cards, world_deposit_owners, world_people, world_sims
+
+#: The wallet every Paystar call is charged to.
+WALLET: Final = "paystar.open_banking"
+
+_APPLICATION: Final = select(
+    paystar_applications.c.customer_id,
+    paystar_applications.c.application_id,
+    paystar_applications.c.access_password_hash,
+    paystar_applications.c.refresh_token_hash,
+    paystar_applications.c.allowed_ips,
+    paystar_applications.c.status,
+    paystar_applications.c.services,
+    customers.c.status.label("customer_status"),
+).select_from(
+    paystar_applications.join(customers, customers.c.id == paystar_applications.c.customer_id)
+)
+
+
+def application(conn: Connection, application_id: str) -> RowMapping | None:
+    """The application's row (``customer_id``, ``application_id``, the secret hashes,
+    ``allowed_ips``, ``status``, ``services``, ``customer_status``), if it exists."""
+    query = _APPLICATION.where(paystar_applications.c.application_id == application_id)
+    return conn.execute(query).mappings().first()
+
+
+def credit(conn: Connection, customer_id: int) -> int | None:
+    """Balance plus credit limit of the customer's open-banking wallet; None without one."""
+    row = conn.execute(
+        select(wallets.c.balance, wallets.c.credit_limit).where(
+            and_(wallets.c.customer_id == customer_id, wallets.c.wallet == WALLET)
+        )
+    ).first()
+    return None if row is None else int(row[0]) + int(row[1])
 
 
 def sim_owner(conn: Connection, mobile: str) -> str | None:
