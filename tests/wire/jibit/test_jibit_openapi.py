@@ -1,27 +1,17 @@
 """The committed OpenAPI document equals the one the server serves.
 
-Regenerate after a change: ``PISHKHAN_WRITE_SPECS=1 pytest tests/wire/jibit/test_jibit_openapi.py``.
+Regenerate after a change: see ``tests/support/specs.py``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
-SPEC = Path(__file__).resolve().parents[3] / "specs" / "jibit.openapi.json"
+from support.specs import assert_committed
 
 
 def test_served_document_matches_committed(client: Any) -> None:
-    r = client.get("/_pishkhan/openapi/jibit.json")
-    assert r.status_code == 200
-    served = r.json()
-    text = json.dumps(served, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("PISHKHAN_WRITE_SPECS"):
-        SPEC.parent.mkdir(exist_ok=True)
-        SPEC.write_text(text, encoding="utf-8")
-    assert SPEC.read_text(encoding="utf-8") == text
+    assert_committed(client, "jibit")
 
 
 def test_document_describes_the_wire(client: Any) -> None:

@@ -1,13 +1,10 @@
 """The committed OpenAPI document is what the server serves, and answers conform to it.
 
-Regenerate after a change: ``PISHKHAN_WRITE_SPECS=1 pytest tests/wire/paystar/test_paystar_openapi.py``.
+Regenerate after a change: see ``tests/support/specs.py``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 from paystar_wire_support import MATCH, REFRESH, App
@@ -15,19 +12,11 @@ from pydantic import BaseModel
 
 from pishkhan.providers.paystar import wire as schemas
 from pishkhan.world import fixtures as F
-
-SPEC = Path(__file__).resolve().parents[3] / "specs" / "paystar.openapi.json"
-REGENERATE = "PISHKHAN_WRITE_SPECS=1 pytest tests/wire/paystar/test_paystar_openapi.py"
+from support.specs import assert_committed
 
 
 def test_committed_spec_matches_the_server(client: Any) -> None:
-    served = client.get("/_pishkhan/openapi/paystar.json")
-    assert served.status_code == 200
-    if os.environ.get("PISHKHAN_WRITE_SPECS"):
-        text = json.dumps(served.json(), indent=2, ensure_ascii=False) + "\n"
-        SPEC.write_text(text, encoding="utf-8")
-    committed = json.loads(SPEC.read_text(encoding="utf-8"))
-    assert served.json() == committed, f"specs/paystar.openapi.json is stale: {REGENERATE}"
+    assert_committed(client, "paystar")
 
 
 def test_spec_lists_every_endpoint_and_security(client: Any) -> None:
