@@ -4,6 +4,7 @@ credential cache (``pishkhan.tenants.cache``) keeps values while the epoch stand
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -123,5 +124,44 @@ def test_an_interval_reads_the_epoch_less_often_unless_asked(db: Database, db_ur
         assert kept.find(lookup, 1) == 10 + epoch  # read within the interval: not again
         assert kept.find(lookup, 1, max_age=0) == 10 + moved  # Payman's way: always read
         assert kept.find(lookup, 1) == 10 + moved
+    finally:
+        other.dispose()
+
+
+def test_sqlite_readers_trust_the_signal_file_only_while_it_agrees_with_the_table(
+    db: Database, db_url: str
+) -> None:
+    """On a SQLite file the counter is also written, before the commit, to a file beside the
+    database that every process maps: a reader answers from it while it agrees with the table,
+    reads the table while they differ (a change still committing), and catches a new file up."""
+    if not db.is_sqlite:
+        pytest.skip("the signal file is SQLite's (one host)")
+    path = f"{db.engine.url.database}-credentials"
+    other = Database(db_url)
+    try:
+        reader = credentials.epoch(other)
+        start = _bump(db)
+        assert reader.current() == start
+        assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+        # While file and table agree the table is not read: a row changed behind the file's
+        # back (never done by pishkhan) is not seen...
+        with db.write() as conn:
+            conn.exec_driver_sql("UPDATE credential_epoch SET version = version + 100")
+        assert reader.current() == start
+        # ... and a change through bump() is, at once.
+        assert _bump(db) == start + 101
+        assert reader.current() == start + 101
+        # A change still committing raised the file first: readers keep to the table's value
+        # until the commit, then see it.
+        with db.write() as conn:
+            pending = credentials.bump(conn)
+            assert reader.current() == start + 101
+        assert reader.current() == pending == start + 102
+        # A new (empty) file: the reader reads the table and brings the file up to it.
+        reader.close()
+        os.remove(path)
+        assert reader.current() == pending
+        with open(path, "rb") as signal_file:
+            assert int.from_bytes(signal_file.read(8), "little") == pending
     finally:
         other.dispose()

@@ -7,9 +7,15 @@ the current value (:meth:`Epoch.current`) and reloads when it moved: a rotation 
 made through any process is seen by the very next request at every process, with no interval
 during which an old secret or token still works.
 
-Reading the value is one indexed single-row read outside any transaction: on a SQLite file on a
-read-only connection each thread keeps for it (sqlite3 itself, autocommit: an in-process read of
-a few microseconds, which SQLAlchemy's connection machinery would double); on PostgreSQL one
+On a SQLite file every process of the deployment is on one host, so the value is also kept in a
+small file beside the database (``<database>-credentials``, 8 bytes, mapped into each process's
+memory: :class:`Signal`). :func:`bump` raises it inside the change's transaction, before the
+commit, so the file is never behind the table. A reader compares the file with the last value it
+read from the table: while they agree it trusts the file (a memory read, a fraction of a
+microsecond); when they differ (a change committed, or one still committing) it reads the table,
+on a read-only connection each thread keeps for it, and trusts the file again once the table
+says the same. A change rolled back after its bump leaves the file ahead: readers then read the
+table every time, which is slower but never stale, until the next change. On PostgreSQL one
 round trip on one of a few autocommit connections the process keeps (the pay, PostgreSQL's hot
 path, checks the value inside its own statement instead; see ``pishkhan.providers.payman.pgpay``).
 
@@ -20,7 +26,11 @@ on a sandbox reset, which empties the customers).
 
 from __future__ import annotations
 
+import fcntl
+import mmap
+import os
 import sqlite3
+import struct
 import threading
 from contextlib import suppress
 from typing import Any, Final
@@ -56,7 +66,68 @@ def bump(conn: Connection) -> int:
         )
         .returning(credential_epoch.c.version)
     )
-    return int(conn.execute(stmt).scalar_one())
+    value = int(conn.execute(stmt).scalar_one())
+    path = _sqlite_path(conn.engine.url.database) if conn.dialect.name == "sqlite" else None
+    if path is not None:  # a change is rare: the file is opened for it alone
+        with Signal(path) as written:
+            written.raise_to(value)
+    return value
+
+
+def _sqlite_path(database: str | None) -> str | None:
+    """The database file of a SQLite URL's ``database``, None for an in-memory one."""
+    return None if database in (None, "", ":memory:") else database
+
+
+class Signal:
+    """The credential epoch as last written beside a SQLite file (see the module's docstring):
+    an 8-byte little-endian integer, read through a shared memory map, raised under a lock."""
+
+    def __init__(self, database: str) -> None:
+        self.path = f"{database}-credentials"
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with _locked(fd):
+                if os.fstat(fd).st_size < 8:
+                    os.ftruncate(fd, 8)
+            self._map = mmap.mmap(fd, 8)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def close(self) -> None:
+        self._map.close()
+        os.close(self._fd)
+
+    def __enter__(self) -> Signal:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def value(self) -> int:
+        value: int = struct.unpack_from("<q", self._map)[0]
+        return value
+
+    def raise_to(self, value: int) -> None:
+        """Set the value to ``value`` unless it is already as high (never lowered)."""
+        with _locked(self._fd):
+            if value > self.value():
+                struct.pack_into("<q", self._map, 0, value)
+
+
+class _locked:
+    """``flock`` held on ``fd`` for the block (writers only: readers never wait)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 def read(conn: Connection) -> int:
@@ -86,18 +157,35 @@ class Epoch:
             self._conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
                 hide_password=False
             )
-        elif db.is_sqlite and db.engine.url.database not in (None, "", ":memory:"):
-            self._path = db.engine.url.database
+        elif db.is_sqlite:
+            self._path = _sqlite_path(db.engine.url.database)
+        #: SQLite file: the signal beside it and the table's value it was last seen to agree with
+        self._signal: Signal | None = None
+        self._agreed: int | None = None
         event.listen(db.engine, "engine_disposed", lambda _engine: self.close())
 
     def current(self) -> int:
         """The counter now (a committed change of another connection is seen)."""
         if self._path is not None:
+            mapped = self._signal
+            if mapped is None:
+                with self._cond:
+                    mapped = self._signal
+                    if mapped is None:
+                        mapped = self._signal = Signal(self._path)
+            signalled = mapped.value()
+            if signalled == self._agreed:
+                return signalled
             local = self._local
             if getattr(local, "era", -1) != self._era:
                 self._open_sqlite()
             row = local.conn.execute(CURRENT_SQL).fetchone()
-            return 0 if row is None else int(row[0])
+            value = 0 if row is None else int(row[0])
+            if value == signalled:
+                self._agreed = value
+            elif value > signalled:  # a file made after the table's last change: catch it up
+                mapped.raise_to(value)
+            return value
         if self._conninfo is not None:
             return self._current_pg()
         with self._db.hot_read() as conn:  # in-memory SQLite: its one connection
@@ -163,7 +251,10 @@ class Epoch:
             conns, self._idle = self._idle, []
             self._open -= len(conns)
             lite, self._sqlite = self._sqlite, []
+            mapped, self._signal, self._agreed = self._signal, None, None
             self._era += 1  # every thread opens a new SQLite connection on its next read
+        if mapped is not None:
+            mapped.close()
         for conn in [*conns, *lite]:
             with suppress(Exception):  # already closed or broken
                 conn.close()
