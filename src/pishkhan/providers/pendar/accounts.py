@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,22 +17,9 @@ from pishkhan.tenants import billing
 
 from . import caches
 from . import errors as E
+from .caches import Account
 from .errors import PendarError
 from .wire import Fields, field
-
-
-@dataclass(frozen=True)
-class Account:
-    customer_id: int
-    customer_code: str
-    license_number: str
-    public_key_pem: str
-    report_key_hash: str
-    settings: dict[str, Any]
-
-    @property
-    def customercode(self) -> str:
-        return f"{self.customer_code}-{self.license_number}"
 
 
 def account(
@@ -54,7 +40,7 @@ def cached_account(
 
 
 def _checked_account(
-    customercode: str, bare: bool, status: int, find: Callable[[str], caches.AccountRow | None]
+    customercode: str, bare: bool, status: int, find: Callable[[str], Account | None]
 ) -> Account:
     """The customer-code check: ``find`` gets the digit-folded code (1203 when the code is
     malformed, unknown, disabled or its license number differs)."""
@@ -64,14 +50,7 @@ def _checked_account(
     row = find(fold_digits(code))
     if row is None or not row.active or (sep and row.license_number != fold_digits(license_number)):
         raise PendarError(E.CUSTOMER_INVALID, status=status)
-    return Account(
-        row.customer_id,
-        row.customer_code,
-        row.license_number,
-        row.public_key_pem,
-        row.report_key_hash,
-        row.settings,
-    )
+    return row
 
 
 def failing(exc: PendarError, acct: Account | None) -> PendarError:

@@ -11,7 +11,8 @@ from . import ca as ca_mod
 from . import caches, sql
 from . import errors as E
 from . import profiles as P
-from .accounts import Account, account
+from .accounts import account
+from .caches import Account
 from .errors import PendarError
 from .wire import Fields, field
 

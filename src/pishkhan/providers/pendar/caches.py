@@ -31,7 +31,7 @@ SURFACE: Final = "pendar"
 
 
 @dataclass(frozen=True)
-class AccountRow:
+class Account:
     customer_id: int
     customer_code: str
     license_number: str
@@ -41,11 +41,16 @@ class AccountRow:
     active: bool
     rules: PriceRules = field(default_factory=lambda: PriceRules({}))
 
+    @property
+    def customercode(self) -> str:
+        """``"<code>-<license>"``, as the customer signs it."""
+        return f"{self.customer_code}-{self.license_number}"
+
     def rule(self, service: str, default_price: int) -> PriceRule:
         return self.rules.rule(service, default_price)
 
 
-def load_account(conn: Connection, code: str, *, rules: bool = True) -> AccountRow | None:
+def load_account(conn: Connection, code: str, *, rules: bool = True) -> Account | None:
     """The account of a (digit-folded) customer code read on ``conn`` (with its price rules
     unless ``rules`` is false), or None."""
     row = conn.execute(
@@ -63,7 +68,7 @@ def load_account(conn: Connection, code: str, *, rules: bool = True) -> AccountR
     ).first()
     if row is None:
         return None
-    return AccountRow(
+    return Account(
         int(row[0]),
         row[1],
         row[2],
@@ -76,12 +81,12 @@ def load_account(conn: Connection, code: str, *, rules: bool = True) -> AccountR
 
 
 #: Accounts by (digit-folded) customer code, in the credential cache.
-ACCOUNTS: Final[Lookup[str, AccountRow]] = Lookup(
+ACCOUNTS: Final[Lookup[str, Account]] = Lookup(
     "pendar.customer_code", lambda conn, code, _epoch: load_account(conn, code)
 )
 
 
-def account(runtime: Runtime, code: str, *, checked: bool = False) -> AccountRow | None:
+def account(runtime: Runtime, code: str, *, checked: bool = False) -> Account | None:
     """The account of a (digit-folded) customer code from the credential cache, or None; the
     credential epoch is read first unless ``checked`` (this request's customer check just did)."""
     found = cache.of(runtime.db, runtime.settings.credential_refresh)

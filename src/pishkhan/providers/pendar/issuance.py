@@ -26,8 +26,9 @@ from . import ca as ca_mod
 from . import caches, sql
 from . import errors as E
 from . import profiles as P
-from .accounts import Account, audit, cached_account, failing
+from .accounts import audit, cached_account, failing
 from .authorities import ca_and_profile
+from .caches import Account
 from .errors import PendarError
 from .registration import subject_fields
 from .signer import KeyEncryptor

@@ -38,8 +38,9 @@ from . import ca as ca_mod
 from . import errors as E
 from . import profiles as P
 from . import signatures, sql
-from .accounts import Account, audit, transaction
+from .accounts import audit, transaction
 from .authorities import ca_and_profile
+from .caches import Account
 from .errors import PendarError
 from .signer import KeyEncryptor
 from .wire import Fields, check_signature, dumps, field, flag, lower_keys

@@ -15,7 +15,8 @@ from . import ca as ca_mod
 from . import crl as crl_mod
 from . import errors as E
 from . import sql
-from .accounts import Account, audit, transaction
+from .accounts import audit, transaction
+from .caches import Account
 from .errors import PendarError
 from .wire import Fields, check_signature, field, load_certificate
 
