@@ -179,7 +179,8 @@ def test_existing_data_dir_and_database_files_are_tightened(tmp_path: Path) -> N
     data.mkdir()
     os.chmod(data, 0o755)
     path = data / "pishkhan.sqlite3"
-    for name in ("pishkhan.sqlite3", "pishkhan.sqlite3-wal", "pishkhan.sqlite3-shm"):
+    names = ("pishkhan.sqlite3", "-wal", "-shm", "-credentials")
+    for name in (names[0], *(names[0] + suffix for suffix in names[1:])):
         (data / name).write_bytes(b"")
         os.chmod(data / name, 0o644)
     db = Database(f"sqlite:///{path}")
@@ -189,6 +190,7 @@ def test_existing_data_dir_and_database_files_are_tightened(tmp_path: Path) -> N
         "pishkhan.sqlite3": 0o600,
         "pishkhan.sqlite3-wal": 0o600,
         "pishkhan.sqlite3-shm": 0o600,
+        "pishkhan.sqlite3-credentials": 0o600,
     }
     settings = replace(Settings(), data_dir=data, database_url=f"sqlite:///{path}")
     from pishkhan.core import migrate

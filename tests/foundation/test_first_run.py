@@ -136,6 +136,7 @@ def test_serve_first_run_end_to_end(tmp_path: Path) -> None:
                 "pishkhan.sqlite3",
                 "pishkhan.sqlite3-wal",
                 "pishkhan.sqlite3-shm",
+                "pishkhan.sqlite3-credentials",
                 "secrets.json",
                 "demo-credentials.json",
             )

@@ -65,7 +65,9 @@ def private_database_file(path: Path) -> None:
     """Before SQLite opens ``path``: create it empty with mode 0600, or tighten an existing one.
 
     SQLite creates the ``-wal`` and ``-shm`` files with the mode of the database file, so they
-    are 0600 too; existing ones (left by an older version) are tightened with it. A missing parent
+    are 0600 too, as is the credential signal file ``-credentials``
+    (``pishkhan.tenants.credentials.Signal``); existing ones (left by an older version) are
+    tightened with it. A missing parent
     directory is created 0700; an existing one is left as it is (it may be shared, e.g. ``/tmp``;
     the data directory itself is tightened by :func:`private_dir`).
     """
@@ -74,8 +76,8 @@ def private_database_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
-        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            _tighten(candidate, FILE_MODE, "database file")
+        for suffix in ("", "-wal", "-shm", "-credentials"):
+            _tighten(Path(f"{path}{suffix}"), FILE_MODE, "database file")
         return
     os.close(fd)  # an empty file is an empty SQLite database
 
