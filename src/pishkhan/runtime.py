@@ -27,9 +27,12 @@ class Runtime:
     reset_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
-    def open(cls, settings: Settings, *, refresh_seconds: float = 1.0) -> Runtime:
+    def open(cls, settings: Settings, *, refresh_seconds: float | None = None) -> Runtime:
+        """``refresh_seconds``: how long the shared sandbox state is served from memory
+        (default ``settings.state_refresh``, ``PISHKHAN_STATE_REFRESH``)."""
         db = Database(settings.effective_database_url)
-        state = SharedState(db, refresh_seconds=refresh_seconds)
+        refresh = settings.state_refresh if refresh_seconds is None else refresh_seconds
+        state = SharedState(db, refresh_seconds=refresh)
         clock = state.clock()
         return cls(settings=settings, db=db, clock=clock, state=state, audit=AuditLog(clock))
 

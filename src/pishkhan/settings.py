@@ -90,6 +90,8 @@ class Settings:
     #: seconds between two reads of the credential epoch by one process (0: before every
     #: request, so a rotation or a disable is seen at once everywhere; ``tenants.cache``)
     credential_refresh: float = 0.0
+    #: seconds a process serves the shared sandbox state (faults, latency, clock) from memory
+    state_refresh: float = 1.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -123,6 +125,9 @@ class Settings:
             get("CREDENTIAL_REFRESH") or str(cls.credential_refresh),
             zero=True,
         )
+        state_refresh = parse_seconds(
+            "STATE_REFRESH", get("STATE_REFRESH") or str(cls.state_refresh), zero=True
+        )
         raw_surfaces = get("SURFACES", ",".join(SURFACES))
         surfaces = tuple(s.strip().lower() for s in raw_surfaces.split(",") if s.strip())
         unknown = sorted(set(surfaces) - set(SURFACES))
@@ -150,6 +155,7 @@ class Settings:
             header_timeout=header_timeout,
             body_timeout=body_timeout,
             credential_refresh=credential_refresh,
+            state_refresh=state_refresh,
         )
         return settings.validated()
 

@@ -114,3 +114,10 @@ def test_describe_masks_secrets_and_database_password(tmp_path: Path) -> None:
 def test_mask_secret_short_values() -> None:
     assert mask_secret("abcd") == "***"
     assert mask_secret("abcdefgh") == "ab***gh"
+
+
+def test_state_refresh_defaults_to_a_second_and_may_be_zero() -> None:
+    assert Settings.from_env({}).state_refresh == 1.0
+    assert Settings.from_env({"PISHKHAN_STATE_REFRESH": "0"}).state_refresh == 0.0
+    with pytest.raises(SettingsError, match="STATE_REFRESH must be at least 0"):
+        Settings.from_env({"PISHKHAN_STATE_REFRESH": "-1"})
