@@ -326,10 +326,6 @@ class Table(Router):
             scope["path_params"] = {**scope.get("path_params", {}), **params}
         elif "path_params" not in scope:
             scope["path_params"] = {}
-        if isinstance(route, FastRoute):
-            answer = await route.handler(FastRequest(scope, receive, route.bad_query))
-            await answer(scope, receive, send)
-            return
         if isinstance(route, Route):
             scope["endpoint"] = route.endpoint
         if self.handlers is not None:
